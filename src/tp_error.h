@@ -1,0 +1,60 @@
+/* Error codes from one table, and the one error record that carries the detail. */
+#ifndef TP_ERROR_H
+#define TP_ERROR_H
+
+#include <stdarg.h>
+
+/* X(name, value, text): the only list of error codes. */
+#define TP_ERRNO_MAP(X)                                                        \
+  X(NOMEM, -1, "out of memory")                                                \
+  X(IO, -2, "input/output error")                                              \
+  X(NOENT, -3, "no such file")                                                 \
+  X(FORMAT, -4, "unrecognised format")                                         \
+  X(CORRUPT, -5, "corrupt or truncated data")                                  \
+  X(UNSUPPORTED, -6, "unsupported feature")                                    \
+  X(LIMIT, -7, "resource limit exceeded")                                      \
+  X(OVERFLOW, -8, "size overflow")                                             \
+  X(NOKEY, -9, "key not found")                                                \
+  X(AMBIGUOUS, -10, "ambiguous key")                                           \
+  X(UNSAFE, -11, "refused unsafe content")                                     \
+  X(INVAL, -12, "invalid argument")                                            \
+  X(EMPTY, -13, "no data")                                                     \
+  X(STATE, -14, "nothing loaded")                                              \
+  X(NUMERIC, -15, "numerical error")                                           \
+  X(ABI, -16, "module interface mismatch")                                     \
+  X(INTERNAL, -17, "internal error")
+
+enum tp_errno {
+  TP_OK = 0,
+#define TP__ERR_ENUM(name, val, text) TP_E##name = val,
+  TP_ERRNO_MAP(TP__ERR_ENUM)
+#undef TP__ERR_ENUM
+};
+
+/* The detail of the most recent failure in this thread. */
+struct tp_errinfo {
+  int code;              /* TP_E… or TP_OK */
+  char file[256];        /* file the failure is about, "" when none */
+  long long offset;      /* byte offset in file, -1 when not applicable */
+  long line;             /* 1-based line number, 0 when not applicable */
+  char detail[768];      /* lower-case sentence naming the broken rule */
+};
+
+const char *tp_strerror(int code);
+const char *tp_errname(int code);
+
+/* Record a failure and return code, so callers can write `return tp_err(…)`. */
+int tp_err(int code, const char *file, long long offset, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Like tp_err, with a line number instead of a byte offset. */
+int tp_err_line(int code, const char *file, long line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Record code with strerror(errno) as detail. */
+int tp_err_errno(int code, const char *file, const char *what);
+
+const struct tp_errinfo *tp_err_last(void);
+void tp_err_clear(void);
+/* Format the last error as "file: offset N: detail" into buf; returns buf. */
+const char *tp_err_format(char *buf, unsigned long size);
+
+#endif

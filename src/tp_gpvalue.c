@@ -1,0 +1,94 @@
+/* Helpers that build and read gnuplot plugin values for the modules. */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tp_error.h"
+#include "tp_gpvalue.h"
+
+static _Thread_local char last_message[1024];
+
+struct value tp_gp_int(long long i) {
+  struct value v;
+  memset(&v, 0, sizeof v);
+  v.type = INTGR;
+  v.v.int_val = (tp_gp_intgr)i;
+  return v;
+}
+
+struct value tp_gp_num(double x) {
+  struct value v;
+  memset(&v, 0, sizeof v);
+  v.type = CMPLX;
+  v.v.cmplx_val.real = x;
+  v.v.cmplx_val.imag = 0.0;
+  return v;
+}
+
+struct value tp_gp_str(const char *s) {
+  struct value v;
+  memset(&v, 0, sizeof v);
+  v.v.string_val = strdup(s ? s : "");
+  if (!v.v.string_val) {
+    tp_err(TP_ENOMEM, NULL, -1, "cannot allocate a string result");
+    return tp_gp_fail("trainplot");
+  }
+  v.type = STRING;
+  return v;
+}
+
+struct value tp_gp_fail(const char *module) {
+  struct value v;
+  char buf[900];
+  memset(&v, 0, sizeof v);
+  tp_err_format(buf, sizeof buf);
+  snprintf(last_message, sizeof last_message, "%s: %s", module, buf);
+  fprintf(stderr, "%s\n", last_message);
+  fflush(stderr);
+  v.type = INVALID_VALUE;
+  return v;
+}
+
+const char *tp_gp_last_error(void) { return last_message; }
+
+void tp_gp_clear_error(void) {
+  last_message[0] = '\0';
+  tp_err_clear();
+}
+
+int tp_gp_arg_num(const struct value *a, int pos, double *out) {
+  switch (a->type) {
+  case INTGR:
+    *out = (double)a->v.int_val;
+    return 0;
+  case CMPLX:
+    *out = a->v.cmplx_val.real;
+    return 0;
+  default:
+    return tp_err(TP_EINVAL, NULL, -1, "argument %d must be a number", pos);
+  }
+}
+
+int tp_gp_arg_int(const struct value *a, int pos, long long *out) {
+  double x;
+  if (a->type == INTGR) {
+    *out = (long long)a->v.int_val;
+    return 0;
+  }
+  if (tp_gp_arg_num(a, pos, &x) < 0)
+    return TP_EINVAL;
+  if (!isfinite(x) || x != floor(x) || fabs(x) > 9.0e15)
+    return tp_err(TP_EINVAL, NULL, -1, "argument %d must be an integer", pos);
+  *out = (long long)x;
+  return 0;
+}
+
+int tp_gp_arg_str(const struct value *a, int pos, const char **out) {
+  if (a->type != STRING || !a->v.string_val)
+    return tp_err(TP_EINVAL, NULL, -1, "argument %d must be a string", pos);
+  *out = a->v.string_val;
+  return 0;
+}

@@ -1,0 +1,63 @@
+/* Our own declaration of gnuplot's plugin value type, chosen by configure. */
+#ifndef TP_GPVALUE_H
+#define TP_GPVALUE_H
+
+#include <stdint.h>
+
+/*
+ * gnuplot installs no headers, so the layout is declared here from its
+ * gp_types.h.  TP_GNUPLOT_ABI is 502, 504 or 600 (config.h).  INTGR, CMPLX
+ * and STRING are stable; INVALID_VALUE moved as types were added, and the
+ * integer member widened from int to int64_t in 5.4.
+ */
+#if TP_GNUPLOT_ABI >= 600
+#define TP_GP_INVALID_VALUE 12
+typedef int64_t tp_gp_intgr;
+#elif TP_GNUPLOT_ABI >= 504
+#define TP_GP_INVALID_VALUE 8
+typedef int64_t tp_gp_intgr;
+#else
+#define TP_GP_INVALID_VALUE 7
+typedef int tp_gp_intgr;
+#endif
+
+enum DATA_TYPES {
+  INTGR = 1,
+  CMPLX = 2,
+  STRING = 3,
+  INVALID_VALUE = TP_GP_INVALID_VALUE
+};
+
+struct cmplx {
+  double real, imag;
+};
+
+struct value {
+  enum DATA_TYPES type;
+  union {
+    tp_gp_intgr int_val;
+    struct cmplx cmplx_val;
+    char *string_val;
+    void *pad_[2]; /* the largest member in 6.x is two pointers */
+  } v;
+};
+
+typedef struct value (*tp_gp_fn)(int nargs, struct value *arg, void *priv);
+
+/* Constructors for returned values; a STRING is malloc'ed because gnuplot frees it. */
+struct value tp_gp_int(long long i);
+struct value tp_gp_num(double x);
+struct value tp_gp_str(const char *s);
+/* Print the last tp_err record to stderr, keep it for *_last_error(), return INVALID_VALUE. */
+struct value tp_gp_fail(const char *module);
+
+/* Argument accessors: 0 on success, TP_EINVAL (recorded) on a type mismatch. */
+int tp_gp_arg_num(const struct value *a, int pos, double *out);
+int tp_gp_arg_int(const struct value *a, int pos, long long *out);
+int tp_gp_arg_str(const struct value *a, int pos, const char **out);
+
+/* The message of the module's last failure, "" when the last call succeeded. */
+const char *tp_gp_last_error(void);
+void tp_gp_clear_error(void);
+
+#endif

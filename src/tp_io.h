@@ -1,0 +1,49 @@
+/* File access shared by readers and writers: limits, mapping, atomic output. */
+#ifndef TP_IO_H
+#define TP_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Resource limits; defaults raised by TRAINPLOT_MAX_BYTES / TRAINPLOT_MAX_ELEMENTS. */
+struct tp_limits {
+  uint64_t max_bytes;    /* largest single allocation a reader may make */
+  uint64_t max_elements; /* largest tensor or series element count */
+  int max_depth;         /* nesting depth for pickle/JSON */
+};
+const struct tp_limits *tp_limits_get(void);
+void tp_limits_set(const struct tp_limits *l);
+
+/* Multiply with overflow and limit checks; records TP_EOVERFLOW/TP_ELIMIT against file. */
+int tp_size_mul(uint64_t a, uint64_t b, uint64_t *out, const char *file);
+/* Check that an allocation of n bytes is within the limit. */
+int tp_size_check(uint64_t n, const char *file, const char *what);
+
+/* A read-only whole-file view: mmap for regular files. */
+struct tp_map {
+  const unsigned char *data;
+  size_t size;
+  int mapped; /* 1 when data is an mmap, 0 when malloc'ed (empty file) */
+};
+/* Map path read-only; refuses directories, FIFOs and devices with a clear error. */
+int tp_map_open(const char *path, struct tp_map *m);
+void tp_map_close(struct tp_map *m);
+
+/* Read up to n bytes from the start of path (for sniffers); *got gets the count. */
+int tp_file_head(const char *path, unsigned char *buf, size_t n, size_t *got);
+
+/* An output written under a temporary name in the same directory, renamed on commit. */
+struct tp_out {
+  FILE *fp;
+  char *path;
+  char *tmp;
+};
+/* Open path for atomic writing; refuses an output equal to input (if not NULL). */
+int tp_out_open(struct tp_out *o, const char *path, const char *input);
+/* Flush, fsync and rename into place; on failure the temporary is removed. */
+int tp_out_commit(struct tp_out *o);
+/* Remove the temporary; the previous file at path stays as it was. */
+void tp_out_abort(struct tp_out *o);
+
+#endif

@@ -1,0 +1,43 @@
+/* The one descriptor every trainplot module exports, checked by the host. */
+#ifndef TP_MODULE_H
+#define TP_MODULE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tp_gpvalue.h"
+
+#define TP_MODULE_ABI 1
+#define TP_MODULE_SYMBOL "trainplot_module"
+
+/* One gnuplot function: its name, parameter names (comma-separated), help. */
+struct tp_gpfunc {
+  const char *name;
+  const char *params; /* "spec,key"; "" for none */
+  int nargs;          /* number of parameters gnuplot passes */
+  const char *help;   /* one line */
+  tp_gp_fn fn;
+};
+
+/* One command-line subcommand of a module. */
+struct tp_command {
+  const char *name;  /* "similarity" */
+  const char *usage; /* "INPUT [--key NAME] … -o OUT" */
+  const char *help;  /* one line */
+};
+
+struct tp_module {
+  uint32_t abi;       /* TP_MODULE_ABI */
+  uint32_t size;      /* sizeof(struct tp_module) */
+  const char *name;   /* "posemb" */
+  const char *version;
+  const char *summary; /* one line */
+  const struct tp_gpfunc *funcs;
+  size_t nfuncs;
+  const struct tp_command *commands;
+  size_t ncommands;
+  /* Command-line entry: argv[0] is the module name; returns the exit status. */
+  int (*main)(int argc, char **argv);
+};
+
+#endif

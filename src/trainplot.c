@@ -1,0 +1,325 @@
+/* The trainplot host: finds modules with libltdl and runs their commands and functions. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <ltdl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "tp_error.h"
+#include "tp_gpvalue.h"
+#include "tp_module.h"
+
+#ifndef TP_MODULEDIR
+#define TP_MODULEDIR "/usr/local/lib/trainplot"
+#endif
+
+#define MAX_MODULES 32
+
+struct loaded {
+  char name[64];
+  char dir[PATH_MAX];
+  lt_dlhandle handle;
+  const struct tp_module *mod;
+};
+
+static struct loaded mods[MAX_MODULES];
+static size_t nmods;
+static const char *search_path;
+
+static void usage(FILE *fp) {
+  fprintf(fp,
+          "usage: trainplot [--module-path DIRS] COMMAND …\n"
+          "       trainplot --list                 modules, commands and gnuplot functions\n"
+          "       trainplot --version\n"
+          "       trainplot --gnuplot-imports [--import-dir DIR]\n"
+          "       trainplot --call MODULE FUNCTION [ARG…]\n"
+          "       trainplot MODULE SUBCOMMAND [ARG…]   (see 'trainplot --list')\n"
+          "Modules are searched in --module-path, then $TRAINPLOT_MODULE_PATH "
+          "(colon-separated), then %s.\n",
+          TP_MODULEDIR);
+}
+
+/* Check the exported descriptor field by field, naming what is wrong. */
+static int check_descriptor(const char *file, const struct tp_module *m) {
+  if (!m)
+    return tp_err(TP_EABI, file, -1, "no '%s' descriptor exported; not a trainplot module",
+                  TP_MODULE_SYMBOL);
+  if (m->abi != TP_MODULE_ABI)
+    return tp_err(TP_EABI, file, -1,
+                  "module interface version %u, this host speaks %u; rebuild the module",
+                  (unsigned)m->abi, (unsigned)TP_MODULE_ABI);
+  if (m->size != sizeof(struct tp_module))
+    return tp_err(TP_EABI, file, -1,
+                  "descriptor is %u bytes, this host expects %zu; rebuild the module",
+                  (unsigned)m->size, sizeof(struct tp_module));
+  if (!m->name || !m->funcs || !m->main)
+    return tp_err(TP_EABI, file, -1, "descriptor lacks a name, function table or entry");
+  return 0;
+}
+
+/* Open dir/base through libltdl and keep it when it is a valid module. */
+static int try_load(const char *dir, const char *base) {
+  char path[PATH_MAX];
+  lt_dlhandle h;
+  const struct tp_module *m;
+  for (size_t i = 0; i < nmods; i++)
+    if (strcmp(mods[i].name, base) == 0)
+      return 0; /* an earlier directory wins */
+  if (nmods == MAX_MODULES || strlen(base) >= sizeof mods[0].name)
+    return 0;
+  if (snprintf(path, sizeof path, "%s/%s", dir, base) >= (int)sizeof path)
+    return tp_err(TP_EINVAL, dir, -1, "module path too long");
+  if (!(h = lt_dlopenext(path)))
+    return tp_err(TP_EABI, path, -1, "cannot load module: %s", lt_dlerror());
+  m = (const struct tp_module *)lt_dlsym(h, TP_MODULE_SYMBOL);
+  if (check_descriptor(path, m) < 0) {
+    lt_dlclose(h);
+    return TP_EABI;
+  }
+  snprintf(mods[nmods].name, sizeof mods[nmods].name, "%s", base);
+  snprintf(mods[nmods].dir, sizeof mods[nmods].dir, "%s", dir);
+  mods[nmods].handle = h;
+  mods[nmods].mod = m;
+  nmods++;
+  return 0;
+}
+
+/* Module candidates in dir: NAME.la or NAME.so files. */
+static void scan_dir(const char *dir, const char *only) {
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  if (!d)
+    return;
+  while ((e = readdir(d))) {
+    char base[256];
+    size_t len = strlen(e->d_name);
+    if (len < 4 || len >= sizeof base || e->d_name[0] == '.')
+      continue;
+    if (strcmp(e->d_name + len - 3, ".la") && strcmp(e->d_name + len - 3, ".so"))
+      continue;
+    memcpy(base, e->d_name, len - 3);
+    base[len - 3] = '\0';
+    if (only && strcmp(base, only) != 0)
+      continue;
+    if (try_load(dir, base) < 0) {
+      char buf[1024];
+      fprintf(stderr, "trainplot: warning: %s\n", tp_err_format(buf, sizeof buf));
+    }
+  }
+  closedir(d);
+}
+
+/* Load every module on the search path (or just the one named). */
+static void load_modules(const char *only) {
+  char *copy = strdup(search_path), *save = NULL;
+  for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save))
+    if (*dir)
+      scan_dir(dir, only);
+  free(copy);
+}
+
+static const struct loaded *find_module(const char *name) {
+  load_modules(name);
+  for (size_t i = 0; i < nmods; i++)
+    if (strcmp(mods[i].name, name) == 0)
+      return &mods[i];
+  fprintf(stderr, "trainplot: no module '%s' in %s (try 'trainplot --list')\n", name,
+          search_path);
+  return NULL;
+}
+
+static int cmd_list(void) {
+  load_modules(NULL);
+  if (nmods == 0) {
+    fprintf(stderr, "trainplot: no modules found in %s\n", search_path);
+    return 1;
+  }
+  for (size_t i = 0; i < nmods; i++) {
+    const struct tp_module *m = mods[i].mod;
+    printf("%s %s - %s\n  (%s)\n", m->name, m->version, m->summary, mods[i].dir);
+    for (size_t c = 0; c < m->ncommands; c++)
+      printf("  trainplot %s %s %s\n      %s\n", m->name, m->commands[c].name,
+             m->commands[c].usage, m->commands[c].help);
+    for (size_t f = 0; f < m->nfuncs; f++)
+      printf("  %s(%s)\n      %s\n", m->funcs[f].name, m->funcs[f].params, m->funcs[f].help);
+  }
+  return 0;
+}
+
+/* The shared object gnuplot must open for a module found in dir. */
+static void module_so_path(const struct loaded *l, const char *import_dir, char *out,
+                           size_t n) {
+  char probe[PATH_MAX + 64];
+  struct stat st;
+  if (import_dir) {
+    if (snprintf(out, n, "%s/%s.so", import_dir, l->name) >= (int)n)
+      out[0] = '\0';
+    return;
+  }
+  if (snprintf(probe, sizeof probe, "%s/.libs/%s.so", l->dir, l->name) < (int)sizeof probe &&
+      stat(probe, &st) == 0) {
+    snprintf(out, n, "%s", probe);
+    return;
+  }
+  if (snprintf(out, n, "%s/%s.so", l->dir, l->name) >= (int)n)
+    out[0] = '\0';
+}
+
+static int cmd_imports(const char *import_dir) {
+  load_modules(NULL);
+  printf("# gnuplot import lines for the trainplot modules; 'load' this file.\n"
+         "# Generated by trainplot %s from the modules' descriptor tables.\n",
+         PACKAGE_VERSION);
+  for (size_t i = 0; i < nmods; i++) {
+    char so[PATH_MAX + 80];
+    const struct tp_module *m = mods[i].mod;
+    module_so_path(&mods[i], import_dir, so, sizeof so);
+    printf("\n# %s %s: %s\n", m->name, m->version, m->summary);
+    for (size_t f = 0; f < m->nfuncs; f++)
+      printf("import %s(%s) from \"%s:%s\"\n", m->funcs[f].name, m->funcs[f].params, so,
+             m->funcs[f].name);
+  }
+  if (!nmods)
+    fprintf(stderr, "trainplot: warning: no modules found in %s\n", search_path);
+  return 0;
+}
+
+/* Turn one command-line word into a value the way gnuplot would pass it. */
+static struct value word_value(const char *w) {
+  char *end;
+  long long i;
+  double x;
+  errno = 0;
+  i = strtoll(w, &end, 10);
+  if (*w && !*end && !errno)
+    return tp_gp_int(i);
+  x = strtod(w, &end);
+  if (*w && !*end)
+    return tp_gp_num(x);
+  return tp_gp_str(w);
+}
+
+static void print_value(struct value v) {
+  switch ((int)v.type) {
+  case INTGR: printf("%lld\n", (long long)v.v.int_val); break;
+  case CMPLX: printf("%.17g\n", v.v.cmplx_val.real); break;
+  case STRING:
+    fputs(v.v.string_val, stdout);
+    if (!*v.v.string_val || v.v.string_val[strlen(v.v.string_val) - 1] != '\n')
+      putchar('\n');
+    free(v.v.string_val);
+    break;
+  default: printf("NaN\n"); break;
+  }
+}
+
+static int cmd_call(int argc, char **argv) {
+  const struct loaded *l;
+  const struct tp_gpfunc *fn = NULL;
+  struct value args[16], r;
+  void *(*init)(void *);
+  void (*fini)(void *);
+  void *priv = NULL;
+  if (argc < 2) {
+    fprintf(stderr, "trainplot: --call needs MODULE FUNCTION [ARG…]\n");
+    return 1;
+  }
+  if (!(l = find_module(argv[0])))
+    return 1;
+  for (size_t f = 0; f < l->mod->nfuncs; f++)
+    if (strcmp(l->mod->funcs[f].name, argv[1]) == 0)
+      fn = &l->mod->funcs[f];
+  if (!fn) {
+    fprintf(stderr, "trainplot: module '%s' has no function '%s' (try 'trainplot --list')\n",
+            argv[0], argv[1]);
+    return 1;
+  }
+  if (argc - 2 != fn->nargs || fn->nargs > 16) {
+    fprintf(stderr, "trainplot: %s(%s) takes %d argument%s, got %d\n", fn->name, fn->params,
+            fn->nargs, fn->nargs == 1 ? "" : "s", argc - 2);
+    return 1;
+  }
+  memset(args, 0, sizeof args);
+  for (int i = 0; i < fn->nargs; i++)
+    args[i] = word_value(argv[2 + i]);
+  init = (void *(*)(void *))lt_dlsym(l->handle, "gnuplot_init");
+  fini = (void (*)(void *))lt_dlsym(l->handle, "gnuplot_fini");
+  if (init)
+    priv = init((void *)fn->fn);
+  r = fn->fn(fn->nargs, args, priv);
+  for (int i = 0; i < fn->nargs; i++)
+    if (args[i].type == STRING)
+      free(args[i].v.string_val);
+  print_value(r);
+  if (fini)
+    fini(priv);
+  return r.type == INVALID_VALUE ? 1 : 0;
+}
+
+static int run(int argc, char **argv) {
+  const struct loaded *l;
+  const char *import_dir = NULL;
+  if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
+    usage(argc < 1 ? stderr : stdout);
+    return argc < 1 ? 1 : 0;
+  }
+  if (!strcmp(argv[0], "--version")) {
+    printf("trainplot %s (gnuplot plugin ABI %d, CBLAS %s, module interface %d)\n",
+           PACKAGE_VERSION, TP_GNUPLOT_ABI, TP_CBLAS_NAME, TP_MODULE_ABI);
+    return 0;
+  }
+  if (!strcmp(argv[0], "--list"))
+    return cmd_list();
+  if (!strcmp(argv[0], "--gnuplot-imports")) {
+    if (argc == 3 && !strcmp(argv[1], "--import-dir"))
+      import_dir = argv[2];
+    else if (argc != 1) {
+      fprintf(stderr, "trainplot: usage: trainplot --gnuplot-imports [--import-dir DIR]\n");
+      return 1;
+    }
+    return cmd_imports(import_dir);
+  }
+  if (!strcmp(argv[0], "--call"))
+    return cmd_call(argc - 1, argv + 1);
+  if (argv[0][0] == '-') {
+    fprintf(stderr, "trainplot: unknown option '%s' (try 'trainplot --help')\n", argv[0]);
+    return 1;
+  }
+  if (!(l = find_module(argv[0])))
+    return 1;
+  return l->mod->main(argc, argv);
+}
+
+int main(int argc, char **argv) {
+  int rc;
+  char *env = getenv("TRAINPLOT_MODULE_PATH");
+  argc--, argv++;
+  search_path = env && *env ? env : TP_MODULEDIR;
+  while (argc >= 1 && !strncmp(argv[0], "--module-path", 13)) {
+    if (argv[0][13] == '=') {
+      search_path = argv[0] + 14;
+      argc--, argv++;
+    } else if (argc >= 2) {
+      search_path = argv[1];
+      argc -= 2, argv += 2;
+    } else {
+      fprintf(stderr, "trainplot: --module-path needs a directory\n");
+      return 1;
+    }
+  }
+  if (lt_dlinit() != 0) {
+    fprintf(stderr, "trainplot: cannot initialise libltdl: %s\n", lt_dlerror());
+    return 2;
+  }
+  rc = run(argc, argv);
+  fflush(stdout);
+  for (size_t i = 0; i < nmods; i++)
+    lt_dlclose(mods[i].handle);
+  lt_dlexit();
+  return rc;
+}

@@ -1,0 +1,95 @@
+/* Core family tests: the error table and record, limits, atomic output. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "tp_error.h"
+#include "tp_io.h"
+
+struct errcase {
+  int code;
+  const char *name;
+};
+
+static const struct errcase errcases[] = {
+#define ROW(n, v, t) {TP_E##n, "TP_E" #n},
+    TP_ERRNO_MAP(ROW)
+#undef ROW
+};
+#define NERR ((int)(sizeof errcases / sizeof errcases[0]))
+
+static void check_errors(void) {
+  char buf[1024];
+  for (int i = 0; i < NERR; i++)
+    tap_streq(tp_errname(errcases[i].code), errcases[i].name,
+              "tp_errname - code %d, expect %s", errcases[i].code, errcases[i].name);
+  tap_ok(strcmp(tp_strerror(TP_ENOKEY), "key not found") == 0,
+         "tp_strerror - TP_ENOKEY, expect 'key not found'");
+  tap_ok(tp_err(TP_ECORRUPT, "a.npy", 10, "header ends at %d", 9) == TP_ECORRUPT,
+         "tp_err - returns its code, expect TP_ECORRUPT");
+  tap_streq(tp_err_format(buf, sizeof buf), "a.npy: offset 10: header ends at 9",
+            "tp_err_format - file and offset, expect 'a.npy: offset 10: …'");
+  tp_err_line(TP_EFORMAT, "log.txt", 7, "bad number");
+  tap_streq(tp_err_format(buf, sizeof buf), "log.txt: line 7: bad number",
+            "tp_err_format - file and line, expect 'log.txt: line 7: …'");
+}
+
+static void check_sizes(void) {
+  uint64_t out;
+  tap_ok(tp_size_mul(1ULL << 40, 1ULL << 30, &out, "x") == TP_EOVERFLOW,
+         "tp_size_mul - 2^40 x 2^30, expect TP_EOVERFLOW");
+  tap_ok(tp_size_mul(1026, 256, &out, "x") == 0 && out == 262656,
+         "tp_size_mul - 1026 x 256, expect 262656");
+  tap_ok(tp_size_check(1ULL << 62, "x", "table") == TP_ELIMIT,
+         "tp_size_check - 2^62 bytes, expect TP_ELIMIT");
+}
+
+static int slurp_eq(const char *path, const char *want) {
+  char buf[256] = "";
+  FILE *fp = fopen(path, "rb");
+  size_t n;
+  if (!fp)
+    return 0;
+  n = fread(buf, 1, sizeof buf - 1, fp);
+  fclose(fp);
+  buf[n] = '\0';
+  return strcmp(buf, want) == 0;
+}
+
+static void check_output(void) {
+  char path[512], other[512];
+  struct tp_out o;
+  struct tp_map m;
+  snprintf(path, sizeof path, "%s/out.txt", tap_tmpdir());
+  snprintf(other, sizeof other, "%s/./out.txt", tap_tmpdir());
+  tap_ok(tp_out_open(&o, path, NULL) == 0 && fputs("first\n", o.fp) >= 0 &&
+             tp_out_commit(&o) == 0 && slurp_eq(path, "first\n"),
+         "tp_out_commit - new file, expect contents written");
+  tap_ok(tp_out_open(&o, path, NULL) == 0 && fputs("second\n", o.fp) >= 0 &&
+             (tp_out_abort(&o), slurp_eq(path, "first\n")),
+         "tp_out_abort - after partial write, expect previous contents intact");
+  tap_ok(tp_out_open(&o, other, path) == TP_EINVAL,
+         "tp_out_open - output is the input, expect TP_EINVAL");
+  tap_ok(tp_map_open(tap_tmpdir(), &m) == TP_EIO,
+         "tp_map_open - a directory, expect TP_EIO");
+  tap_ok(tp_map_open("/nonexistent/x", &m) == TP_ENOENT,
+         "tp_map_open - missing file, expect TP_ENOENT");
+  tap_ok(tp_map_open(path, &m) == 0 && m.size == 6 && memcmp(m.data, "first\n", 6) == 0,
+         "tp_map_open - regular file, expect its bytes");
+  tp_map_close(&m);
+  unlink(path);
+  rmdir(tap_tmpdir());
+}
+
+int main(void) {
+  tap_plan(NERR + 4 + 3 + 6);
+  check_errors();
+  check_sizes();
+  check_output();
+  return tap_done();
+}
