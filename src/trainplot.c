@@ -34,7 +34,7 @@ static const char *search_path;
 static void usage(FILE *fp) {
   fprintf(fp,
           "usage: trainplot [--module-path DIRS] COMMAND …\n"
-          "       trainplot --list                 modules, commands and gnuplot functions\n"
+          "       trainplot --list [--markdown]    modules, commands and gnuplot functions\n"
           "       trainplot --version\n"
           "       trainplot --gnuplot-imports [--import-dir DIR]\n"
           "       trainplot --call MODULE FUNCTION [ARG…]\n"
@@ -114,13 +114,20 @@ static void scan_dir(const char *dir, const char *only) {
   closedir(d);
 }
 
-/* Load every module on the search path (or just the one named). */
+static int by_name(const void *a, const void *b) {
+  return strcmp(((const struct loaded *)a)->name, ((const struct loaded *)b)->name);
+}
+
+/* Load every module on the search path (or just the one named), sorted by name. */
 static void load_modules(const char *only) {
   char *copy = strdup(search_path), *save = NULL;
+  if (!copy)
+    return;
   for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save))
     if (*dir)
       scan_dir(dir, only);
   free(copy);
+  qsort(mods, nmods, sizeof mods[0], by_name);
 }
 
 static const struct loaded *find_module(const char *name) {
@@ -133,12 +140,31 @@ static const struct loaded *find_module(const char *name) {
   return NULL;
 }
 
-static int cmd_list(void) {
+/* The README's reference section, generated from the same descriptor tables. */
+static int cmd_reference(void) {
+  for (size_t i = 0; i < nmods; i++) {
+    const struct tp_module *m = mods[i].mod;
+    printf("### Module `%s`\n\n%s\n\n", m->name, m->summary);
+    printf("| command | what it does |\n|---|---|\n");
+    for (size_t c = 0; c < m->ncommands; c++)
+      printf("| `trainplot %s %s %s` | %s |\n", m->name, m->commands[c].name,
+             m->commands[c].usage, m->commands[c].help);
+    printf("\n| gnuplot function | what it returns |\n|---|---|\n");
+    for (size_t f = 0; f < m->nfuncs; f++)
+      printf("| `%s(%s)` | %s |\n", m->funcs[f].name, m->funcs[f].params, m->funcs[f].help);
+    printf("\n");
+  }
+  return 0;
+}
+
+static int cmd_list(int markdown) {
   load_modules(NULL);
   if (nmods == 0) {
     fprintf(stderr, "trainplot: no modules found in %s\n", search_path);
     return 1;
   }
+  if (markdown)
+    return cmd_reference();
   for (size_t i = 0; i < nmods; i++) {
     const struct tp_module *m = mods[i].mod;
     printf("%s %s - %s\n  (%s)\n", m->name, m->version, m->summary, mods[i].dir);
@@ -274,7 +300,7 @@ static int run(int argc, char **argv) {
     return 0;
   }
   if (!strcmp(argv[0], "--list"))
-    return cmd_list();
+    return cmd_list(argc >= 2 && !strcmp(argv[1], "--markdown"));
   if (!strcmp(argv[0], "--gnuplot-imports")) {
     if (argc == 3 && !strcmp(argv[1], "--import-dir"))
       import_dir = argv[2];
