@@ -14,6 +14,7 @@
 /* Order matters: the zip readers (npz, then torch) decide between themselves by
    entry names, and the text matrix accepts anything printable, so it comes last. */
 static const struct tp_tensor_reader *const readers[] = {
+    &tp_npy_reader,
     &tp_textmat_reader,
 };
 #define NREADERS (sizeof readers / sizeof readers[0])
