@@ -15,6 +15,7 @@
    entry names, and the text matrix accepts anything printable, so it comes last. */
 static const struct tp_tensor_reader *const readers[] = {
     &tp_npy_reader,
+    &tp_safetensors_reader,
     &tp_textmat_reader,
 };
 #define NREADERS (sizeof readers / sizeof readers[0])
