@@ -1,0 +1,147 @@
+/* Statistics of a gradient-norm series with GSL, on the finite values only. */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+
+#include "tp_error.h"
+#include "tp_io.h"
+#include "tp_stats.h"
+
+/* Count the non-finite points by kind and remember where the first one was. */
+static void count_nonfinite(const double *step, const double *value, size_t n,
+                            struct tp_stats *st) {
+  for (size_t i = 0; i < n; i++) {
+    double v = value[i];
+    if (isfinite(v))
+      continue;
+    if (isnan(v))
+      st->n_nan++;
+    else if (v > 0)
+      st->n_posinf++;
+    else
+      st->n_neginf++;
+    if (st->nonfinite++ == 0)
+      st->first_nonfinite_step = step[i];
+  }
+}
+
+/* Min and max with the step where each first occurs. */
+static void extremes(const double *step, const double *value, size_t n,
+                     struct tp_stats *st) {
+  st->min = INFINITY;
+  st->max = -INFINITY;
+  for (size_t i = 0; i < n; i++) {
+    double v = value[i];
+    if (!isfinite(v))
+      continue;
+    if (v < st->min) {
+      st->min = v;
+      st->min_step = step[i];
+    }
+    if (v > st->max) {
+      st->max = v;
+      st->max_step = step[i];
+    }
+  }
+}
+
+/* Clipping counts: fairseq's `clip` and the mean torch clip coefficient. */
+static void clipping(const double *value, size_t n, struct tp_stats *st) {
+  double coef = 0;
+  for (size_t i = 0; i < n; i++) {
+    double v = value[i];
+    if (!isfinite(v))
+      continue;
+    if (v > st->max_norm) {
+      st->n_clipped++;
+      coef += st->max_norm / v;
+    } else {
+      coef += 1.0;
+    }
+  }
+  st->clip_fraction = (double)st->n_clipped / (double)st->count;
+  st->clip_coef_mean = coef / (double)st->count;
+}
+
+/* Mean, sd and quantiles (GSL's linear interpolation, numpy's default) of the
+ * finite values, which are copied and sorted once. */
+static int moments(const double *value, size_t n, struct tp_stats *st) {
+  uint64_t bytes;
+  double *x;
+  size_t m = 0;
+  if (tp_size_mul(st->count, sizeof(double), &bytes, NULL) < 0 ||
+      tp_size_check(bytes, NULL, "statistics buffer") < 0)
+    return tp_err_last()->code;
+  if (!(x = malloc(bytes ? bytes : 1)))
+    return tp_err(TP_ENOMEM, NULL, -1, "cannot allocate %zu values for statistics",
+                  st->count);
+  for (size_t i = 0; i < n; i++)
+    if (isfinite(value[i]))
+      x[m++] = value[i];
+  st->mean = gsl_stats_mean(x, 1, m);
+  st->sd = m > 1 ? gsl_stats_sd_m(x, 1, m, st->mean) : 0.0;
+  gsl_sort(x, 1, m);
+  st->median = gsl_stats_quantile_from_sorted_data(x, 1, m, 0.5);
+  st->p90 = gsl_stats_quantile_from_sorted_data(x, 1, m, 0.90);
+  st->p99 = gsl_stats_quantile_from_sorted_data(x, 1, m, 0.99);
+  st->p999 = gsl_stats_quantile_from_sorted_data(x, 1, m, 0.999);
+  free(x);
+  return 0;
+}
+
+int tp_stats_compute(const double *step, const double *value, size_t n,
+                     double max_norm, struct tp_stats *st) {
+  memset(st, 0, sizeof *st);
+  st->first_nonfinite_step = st->mean = st->sd = NAN;
+  st->min = st->max = st->min_step = st->max_step = NAN;
+  st->median = st->p90 = st->p99 = st->p999 = NAN;
+  st->max_norm = st->clip_fraction = st->clip_coef_mean = NAN;
+  st->n = n;
+  if (n == 0)
+    return tp_err(TP_EEMPTY, NULL, -1, "the series has no points");
+  if (!isnan(max_norm) && !(max_norm > 0 && isfinite(max_norm)))
+    return tp_err(TP_EINVAL, NULL, -1, "max_norm must be a positive number, got %g",
+                  max_norm);
+  count_nonfinite(step, value, n, st);
+  st->count = n - st->nonfinite;
+  if (st->count == 0)
+    return 0; /* documented: all non-finite gives count 0 and NaN statistics */
+  extremes(step, value, n, st);
+  if (!isnan(max_norm)) {
+    st->max_norm = max_norm;
+    clipping(value, n, st);
+  }
+  return moments(value, n, st);
+}
+
+int tp_stats_clip(const double *value, size_t n, double max_norm, double *out) {
+  if (!(max_norm > 0 && isfinite(max_norm)))
+    return tp_err(TP_EINVAL, NULL, -1, "max_norm must be a positive number, got %g",
+                  max_norm);
+  for (size_t i = 0; i < n; i++)
+    out[i] = isfinite(value[i]) && value[i] > max_norm ? max_norm : value[i];
+  return 0;
+}
+
+int tp_stats_nonfinite_steps(const double *step, const double *value, size_t n,
+                             double **out, size_t *nout) {
+  size_t m = 0, k = 0;
+  *out = NULL;
+  *nout = 0;
+  for (size_t i = 0; i < n; i++)
+    m += !isfinite(value[i]);
+  if (m == 0)
+    return 0;
+  if (!(*out = malloc(m * sizeof(double))))
+    return tp_err(TP_ENOMEM, NULL, -1, "cannot allocate %zu steps", m);
+  for (size_t i = 0; i < n; i++)
+    if (!isfinite(value[i]))
+      (*out)[k++] = step[i];
+  *nout = m;
+  return 0;
+}
