@@ -1,0 +1,261 @@
+/* Positional tables: automatic key choice, the n x d view, and the plain-English summary. */
+#include "config.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tp_error.h"
+#include "tp_posemb.h"
+
+/* Name fragments of positional tables in fairseq, GPT-2, BERT, ViT and friends. */
+static const char *const positional_names[] = {
+    "embed_positions", "position_embedding", "wpe",   "pos_embed",
+    "pos_emb",         "positional",         "posemb", "position_enc",
+};
+
+int tp_posemb_is_candidate(const char *name) {
+  for (size_t i = 0; i < sizeof positional_names / sizeof *positional_names; i++)
+    if (strstr(name, positional_names[i]))
+      return 1;
+  return 0;
+}
+
+/* A table has rows and columns: 2-D, or 3-D with a leading 1 (ViT's 1 x N x D). */
+static int table_shape(int ndim, const uint64_t *shape, uint64_t *n,
+                       uint64_t *d) {
+  if (ndim == 2 || (ndim == 3 && shape[0] == 1)) {
+    *n = shape[ndim - 2];
+    *d = shape[ndim - 1];
+    return *n >= 2 && *d >= 1;
+  }
+  return 0;
+}
+
+/* Candidate names, comma-separated, for the error message. */
+static void list_names(const struct tp_tensor_list *l, int only_candidates,
+                       char *buf, size_t size) {
+  size_t used = 0, shown = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < l->n && used < size; i++) {
+    if (only_candidates && !tp_posemb_is_candidate(l->items[i].name))
+      continue;
+    if (shown++ == 6) {
+      snprintf(buf + used, size - used, ", …");
+      return;
+    }
+    used += (size_t)snprintf(buf + used, size - used, "%s'%s'",
+                             shown > 1 ? ", " : "", l->items[i].name);
+  }
+}
+
+int tp_posemb_pick_key(const struct tp_tensor_list *l, const char *file,
+                       const char **key) {
+  size_t hits = 0, tables = 0, hit = 0, table = 0;
+  char names[512];
+  uint64_t n, d;
+  *key = NULL;
+  for (size_t i = 0; i < l->n; i++) {
+    if (!table_shape(l->items[i].ndim, l->items[i].shape, &n, &d))
+      continue;
+    tables++, table = i;
+    if (tp_posemb_is_candidate(l->items[i].name))
+      hits++, hit = i;
+  }
+  if (hits == 1 || (hits == 0 && tables == 1 && l->n == 1)) {
+    *key = l->items[hits ? hit : table].name;
+    return 0;
+  }
+  list_names(l, hits > 0, names, sizeof names);
+  if (hits > 1)
+    return tp_err(TP_EAMBIGUOUS, file, -1,
+                  "%zu tensors look positional (%s); choose one with --key",
+                  hits, names);
+  return tp_err(TP_ENOKEY, file, -1,
+                "no positional table among %zu tensors (%s); choose one with "
+                "--key (try 'trainplot posemb list %s')",
+                l->n, l->n ? names : "none", file);
+}
+
+void tp_posemb_free(struct tp_posemb *pe) {
+  if (!pe)
+    return;
+  tp_tensor_free(pe->t);
+  free(pe->source);
+  free(pe->key);
+  free(pe);
+}
+
+/* Which key to load: the given one, or the one positional table of the file. */
+static int resolve_key(const char *input, const char *key, char **out,
+                       int *picked) {
+  struct tp_tensor_list *l = NULL;
+  const char *k = key;
+  int rc;
+  *picked = 0;
+  if ((!key || !*key) && !tp_gen_is_spec(input)) {
+    if ((rc = tp_tensor_list_file(input, &l)) < 0)
+      return rc;
+    if ((rc = tp_posemb_pick_key(l, input, &k)) < 0) {
+      tp_tensor_list_free(l);
+      return rc;
+    }
+    *picked = l->n > 1;
+  }
+  *out = strdup(k ? k : "");
+  tp_tensor_list_free(l);
+  return *out ? 0 : tp_err(TP_ENOMEM, input, -1, "out of memory");
+}
+
+int tp_posemb_load(const char *input, const char *key, struct tp_posemb **out) {
+  struct tp_posemb *pe = calloc(1, sizeof *pe);
+  uint64_t n, d;
+  int rc;
+  *out = NULL;
+  if (!pe || !(pe->source = strdup(input))) {
+    free(pe);
+    return tp_err(TP_ENOMEM, input, -1, "out of memory");
+  }
+  if ((rc = resolve_key(input, key, &pe->key, &pe->auto_key)) < 0 ||
+      (rc = tp_tensor_load_file(input, pe->key, &pe->t)) < 0) {
+    tp_posemb_free(pe);
+    return rc;
+  }
+  if (!table_shape(pe->t->ndim, pe->t->shape, &n, &d)) {
+    tp_posemb_free(pe);
+    return tp_err(TP_EUNSUPPORTED, input, -1,
+                  "tensor '%s' is not a table of positions (expected N x D or "
+                  "1 x N x D with N >= 2)",
+                  key && *key ? key : "(the only one)");
+  }
+  pe->rows.n = (size_t)n, pe->rows.d = (size_t)d;
+  pe->rows.dtype = pe->t->dtype;
+  pe->rows.data = pe->t->data;
+  *out = pe;
+  return 0;
+}
+
+/* Rows that are all zero, such as fairseq's padding row. */
+static void zero_rows(const struct tp_rows *r, struct tp_posemb_facts *f) {
+  const size_t cap = sizeof f->zero_rows / sizeof *f->zero_rows;
+  for (size_t i = 0; i < r->n; i++) {
+    size_t k = 0;
+    for (; k < r->d; k++)
+      if ((r->dtype == TP_F64 ? ((const double *)r->data)[i * r->d + k]
+                              : ((const float *)r->data)[i * r->d + k]) != 0)
+        break;
+    if (k == r->d && f->nzero++ < cap)
+      f->zero_rows[f->nzero - 1] = i;
+  }
+}
+
+/* Rows whose most similar cell (nearest, for distances) is the diagonal. */
+static size_t count_self_max(const struct tp_simmat *s, size_t *defined) {
+  size_t hits = 0;
+  *defined = 0;
+  int lower = s->metric == TP_METRIC_EUCLIDEAN;
+  for (size_t i = 0; i < s->n; i++) {
+    double self = tp_simmat_get(s, i, i);
+    size_t j = 0;
+    for (; j < s->n && !isnan(self); j++) {
+      double v = tp_simmat_get(s, i, j);
+      if (j != i && (lower ? v < self - 1e-6 : v > self + 1e-6))
+        break;
+    }
+    hits += !isnan(self) && j == s->n;
+    *defined += !isnan(self);
+  }
+  return hits;
+}
+
+void tp_posemb_facts(const struct tp_posemb *pe, const struct tp_simmat *s,
+                     const struct tp_profile *p, struct tp_posemb_facts *f) {
+  memset(f, 0, sizeof *f);
+  f->n = pe->rows.n, f->d = pe->rows.d;
+  f->block = s->block;
+  f->metric = s->metric;
+  zero_rows(&pe->rows, f);
+  f->self_max = count_self_max(s, &f->self_rows);
+  f->near = p->n > 1 ? p->mean[1] : NAN;
+  f->half = p->mean[p->n / 2];
+  f->band = p->band < 0 ? -1 : p->band * (long)s->block;
+  f->period = p->period < 0 ? -1 : p->period * (long)s->block;
+  f->rise = p->period_rise;
+  f->toeplitz = p->toeplitz;
+}
+
+/* Append one formatted sentence to a growing buffer. */
+static void say(char *buf, size_t size, size_t *used, const char *fmt, ...) {
+  va_list ap;
+  if (*used >= size)
+    return;
+  va_start(ap, fmt);
+  *used += (size_t)vsnprintf(buf + *used, size - *used, fmt, ap);
+  va_end(ap);
+}
+
+int tp_posemb_summary(const struct tp_posemb *pe,
+                      const struct tp_posemb_facts *f, char **out) {
+  size_t size = 2048, u = 0;
+  char *b = malloc(size);
+  const char *m = tp_metric_name(f->metric);
+  int dist = f->metric == TP_METRIC_EUCLIDEAN;
+  if (!b)
+    return tp_err(TP_ENOMEM, NULL, -1, "out of memory");
+  if (pe->key[0])
+    say(b, size, &u, "'%s'%s is", pe->key,
+        pe->auto_key ? " (picked as the only positional table)" : "");
+  else
+    say(b, size, &u, "%s is", pe->source);
+  say(b, size, &u, " a table of %zu positions x %zu dimensions", f->n, f->d);
+  if (f->block > 1)
+    say(b, size, &u, ", compared in blocks of about %zu positions", f->block);
+  say(b, size, &u, " (%s %s).\n", m, dist ? "distance" : "similarity");
+  if (f->self_max == f->self_rows)
+    say(b, size, &u, "Every position is %s to itself: the diagonal is the "
+        "%s of its row.\n", dist ? "nearest" : "most similar",
+        dist ? "minimum" : "maximum");
+  else
+    say(b, size, &u, "Only %zu of %zu rows are %s to themselves; the others "
+        "have a near-duplicate elsewhere.\n", f->self_max, f->self_rows,
+        dist ? "nearest" : "most similar");
+  if (f->band > 0)
+    say(b, size, &u, "%s falls with distance: the mean is %.3g at offset %zu "
+        "and drops below half from offset %ld on (band half-width %ld); at "
+        "offset %zu it is %.3g.\n", dist ? "Closeness" : "Similarity", f->near,
+        f->block, f->band, f->band, f->n / 2, f->half);
+  else
+    say(b, size, &u, "%s never drops below half at any offset: distant "
+        "positions stay alike (mean %.3g at offset %zu).\n",
+        dist ? "Closeness" : "Similarity", f->half, f->n / 2);
+  if (f->toeplitz < 0.1)
+    say(b, size, &u, "It depends almost only on the distance |i-j| (Toeplitz "
+        "deviation %.3g), as a sinusoidal table does.\n", f->toeplitz);
+  else
+    say(b, size, &u, "It also depends on where the pair is, not only on its "
+        "distance: cells differ from their diagonal's mean by up to %.3g "
+        "(Toeplitz deviation).\n", f->toeplitz);
+  if (f->period > 0)
+    say(b, size, &u, "The profile rises again by %.2f to a secondary peak at "
+        "offset %ld: positions about %ld apart look alike again, a sign of "
+        "periodicity.\n", f->rise, f->period, f->period);
+  else
+    say(b, size, &u, "There is no periodicity: the profile has no "
+        "secondary peak.\n");
+  if (f->nzero == 1)
+    say(b, size, &u, "Row %zu is all zeros - a padding row (as fairseq's "
+        "padding_idx); %s.\n", f->zero_rows[0],
+        f->metric == TP_METRIC_COSINE
+            ? "its cosine similarity is undefined and drawn blank"
+            : "use cosine to draw it blank");
+  else if (f->nzero > 1)
+    say(b, size, &u, "%zu rows are all zeros (the first is row %zu), as "
+        "padding rows are; they are drawn blank for cosine.\n", f->nzero,
+        f->zero_rows[0]);
+  else
+    say(b, size, &u, "No row is all zeros, so there is no padding row.\n");
+  *out = b;
+  return 0;
+}

@@ -1,0 +1,407 @@
+/* Pairwise row similarity through CBLAS: one rank-k update, or row tiles pooled on the fly. */
+#include "config.h"
+
+#include <gsl/gsl_cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tp_error.h"
+#include "tp_io.h"
+#include "tp_sim.h"
+
+#define TILE_BYTES (64ULL << 20) /* one row tile of the pooled path */
+#define MIRROR_BLOCK 64
+
+static const char *const metric_names[] = {
+    [TP_METRIC_COSINE] = "cosine",
+    [TP_METRIC_DOT] = "dot",
+    [TP_METRIC_EUCLIDEAN] = "euclidean",
+};
+
+int tp_metric_parse(const char *s, enum tp_metric *out) {
+  if (!s || !*s) {
+    *out = TP_METRIC_COSINE;
+    return 0;
+  }
+  for (size_t i = 0; i < sizeof metric_names / sizeof metric_names[0]; i++)
+    if (strcmp(s, metric_names[i]) == 0) {
+      *out = (enum tp_metric)i;
+      return 0;
+    }
+  return tp_err(TP_EINVAL, NULL, -1,
+                "unknown metric '%s' (expected cosine, dot or euclidean)", s);
+}
+
+const char *tp_metric_name(enum tp_metric m) {
+  return (unsigned)m < 3 ? metric_names[m] : "?";
+}
+
+size_t tp_sim_block_lo(size_t src_n, size_t n, size_t k) {
+  /* Split the product so k * src_n cannot overflow. */
+  return k * (src_n / n) + k * (src_n % n) / n;
+}
+
+void tp_simmat_free(struct tp_simmat *s) {
+  if (!s)
+    return;
+  free(s->data);
+  free(s);
+}
+
+double tp_simmat_get(const struct tp_simmat *s, size_t i, size_t j) {
+  size_t k = i * s->n + j;
+  return s->dtype == TP_F64 ? ((const double *)s->data)[k]
+                            : (double)((const float *)s->data)[k];
+}
+
+/* The working copy: rows in the compute precision, unit length for cosine. */
+struct work {
+  size_t n, d, esz;
+  int dbl;
+  void *x;
+  unsigned char *zero; /* 1 for an all-zero row */
+  double *sq;          /* squared row norms (euclidean) */
+};
+
+static void work_free(struct work *w) {
+  free(w->x);
+  free(w->zero);
+  free(w->sq);
+}
+
+static double in_get(const struct tp_rows *r, size_t k) {
+  return r->dtype == TP_F64 ? ((const double *)r->data)[k]
+                            : (double)((const float *)r->data)[k];
+}
+
+/* Copy one row into the working precision, scaled, and return its squared norm. */
+static double copy_row(const struct tp_rows *r, struct work *w, size_t i,
+                       int unit) {
+  double ss = 0, scale;
+  for (size_t k = 0; k < r->d; k++) {
+    double v = in_get(r, i * r->d + k);
+    ss += v * v;
+  }
+  scale = unit && ss > 0 ? 1.0 / sqrt(ss) : 1.0;
+  for (size_t k = 0; k < r->d; k++) {
+    double v = in_get(r, i * r->d + k) * scale;
+    if (w->dbl)
+      ((double *)w->x)[i * r->d + k] = v;
+    else
+      ((float *)w->x)[i * r->d + k] = (float)v;
+  }
+  return ss;
+}
+
+static int work_init(struct work *w, const struct tp_rows *r,
+                     const struct tp_sim_opts *o) {
+  uint64_t bytes;
+  int rc;
+  memset(w, 0, sizeof *w);
+  w->n = r->n, w->d = r->d, w->dbl = o->dbl;
+  w->esz = o->dbl ? sizeof(double) : sizeof(float);
+  if ((rc = tp_size_mul((uint64_t)r->n * w->esz, r->d, &bytes, NULL)) < 0 ||
+      (rc = tp_size_check(bytes, NULL, "the working copy of the table")) < 0)
+    return rc;
+  w->x = malloc(bytes ? bytes : 1);
+  w->zero = calloc(r->n, 1);
+  w->sq = malloc(r->n * sizeof(double));
+  if (!w->x || !w->zero || !w->sq) {
+    work_free(w);
+    return tp_err(TP_ENOMEM, NULL, -1, "cannot allocate the working table");
+  }
+  for (size_t i = 0; i < r->n; i++) {
+    w->sq[i] = copy_row(r, w, i, o->metric == TP_METRIC_COSINE);
+    w->zero[i] = w->sq[i] == 0;
+  }
+  return 0;
+}
+
+/* Upper-triangle fix-ups and the mirror, one body for float and double. */
+#define TP__FINISH(T, NAME)                                                    \
+  static void NAME(T *c, size_t n, const struct work *w, enum tp_metric m) {   \
+    if (m == TP_METRIC_EUCLIDEAN) {                                            \
+      for (size_t i = 0; i < n; i++) w->sq[i] = c[i * n + i];                  \
+      for (size_t i = 0; i < n; i++) {                                         \
+        for (size_t j = i + 1; j < n; j++) {                                   \
+          double d2 = w->sq[i] + w->sq[j] - 2.0 * c[i * n + j];                \
+          c[i * n + j] = (T)sqrt(d2 > 0 ? d2 : 0);                             \
+        }                                                                      \
+        c[i * n + i] = 0;                                                      \
+      }                                                                        \
+    }                                                                          \
+    for (size_t ib = 0; ib < n; ib += MIRROR_BLOCK)                            \
+      for (size_t jb = ib; jb < n; jb += MIRROR_BLOCK)                         \
+        for (size_t i = ib; i < ib + MIRROR_BLOCK && i < n; i++)               \
+          for (size_t j = (jb > i ? jb : i + 1);                               \
+               j < jb + MIRROR_BLOCK && j < n; j++)                            \
+            c[j * n + i] = c[i * n + j];                                       \
+    if (m == TP_METRIC_COSINE)                                                 \
+      for (size_t i = 0; i < n; i++)                                           \
+        if (w->zero[i])                                                        \
+          for (size_t j = 0; j < n; j++)                                       \
+            c[i * n + j] = c[j * n + i] = (T)NAN;                              \
+  }
+TP__FINISH(float, finish_f)
+TP__FINISH(double, finish_d)
+
+/* The whole matrix: syrk fills the upper triangle, finish mirrors it. */
+static int sim_full(const struct work *w, struct tp_simmat *s) {
+  uint64_t bytes;
+  int rc;
+  size_t n = w->n;
+  if ((rc = tp_size_mul((uint64_t)n * n, w->esz, &bytes, NULL)) < 0)
+    return rc;
+  if (tp_size_check(bytes, NULL, "the similarity matrix") < 0)
+    return tp_err(TP_ELIMIT, NULL, -1,
+                  "a %zu x %zu similarity matrix needs %llu bytes; "
+                  "use --pool SIZE (or pe_similarity_pooled) for large tables",
+                  n, n, (unsigned long long)bytes);
+  if (!(s->data = malloc(bytes ? bytes : 1)))
+    return tp_err(TP_ENOMEM, NULL, -1,
+                  "cannot allocate a %zu x %zu similarity matrix", n, n);
+  if (w->dbl) {
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)n, (int)w->d,
+                1.0, w->x, (int)w->d, 0.0, s->data, (int)n);
+    finish_d(s->data, n, w, s->metric);
+  } else {
+    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)n, (int)w->d,
+                1.0f, w->x, (int)w->d, 0.0f, s->data, (int)n);
+    finish_f(s->data, n, w, s->metric);
+  }
+  s->n = s->src_n = n;
+  s->block = 1;
+  return 0;
+}
+
+static int sim_pooled(const struct work *w, const struct tp_sim_opts *o,
+                      struct tp_simmat *s);
+
+int tp_sim_compute(const struct tp_rows *r, const struct tp_sim_opts *o,
+                   struct tp_simmat **out) {
+  struct tp_simmat *s;
+  struct work w;
+  int rc;
+  *out = NULL;
+  if (r->n == 0 || r->d == 0)
+    return tp_err(TP_EEMPTY, NULL, -1, "the table is empty (%zu x %zu)",
+                  r->n, r->d);
+  if (r->n > INT32_MAX || r->d > INT32_MAX)
+    return tp_err(TP_ELIMIT, NULL, -1,
+                  "a %zu x %zu table is beyond what CBLAS can index", r->n,
+                  r->d);
+  if ((unsigned)o->metric > TP_METRIC_EUCLIDEAN)
+    return tp_err(TP_EINVAL, NULL, -1, "unknown metric %d", (int)o->metric);
+  if (!(s = calloc(1, sizeof *s)))
+    return tp_err(TP_ENOMEM, NULL, -1, "out of memory");
+  s->metric = o->metric;
+  s->dtype = o->dbl ? TP_F64 : TP_F32;
+  s->how = o->how;
+  if ((rc = work_init(&w, r, o)) < 0) {
+    free(s);
+    return rc;
+  }
+  if (o->pool > 0 && o->pool < r->n)
+    rc = sim_pooled(&w, o, s);
+  else
+    rc = sim_full(&w, s);
+  work_free(&w);
+  if (rc < 0) {
+    tp_simmat_free(s);
+    return rc;
+  }
+  *out = s;
+  return 0;
+}
+
+/* ---- the pooled path: row tiles through gemm, reduced into an m x m grid ---- */
+
+struct pool {
+  size_t m;
+  size_t *lo;       /* m + 1 block boundaries */
+  size_t *cell;     /* source row -> block */
+  double *acc;      /* m x m sums or maxima of entries with i < j */
+  double *dacc;     /* m diagonal-entry sums or maxima */
+  double *valid;    /* valid rows per block */
+  void *tile;
+};
+
+static void pool_free(struct pool *p) {
+  free(p->lo), free(p->cell), free(p->acc), free(p->dacc), free(p->valid);
+  free(p->tile);
+}
+
+static int pool_init(struct pool *p, const struct work *w, size_t m,
+                     size_t tile_rows, const struct tp_sim_opts *o) {
+  int want_max = o->how == TP_POOL_MAX;
+  /* Only cosine leaves zero rows undefined; for dot and distance they count. */
+  int skip_zero = o->metric == TP_METRIC_COSINE;
+  memset(p, 0, sizeof *p);
+  p->m = m;
+  p->lo = malloc((m + 1) * sizeof *p->lo);
+  p->cell = malloc(w->n * sizeof *p->cell);
+  p->acc = malloc(m * m * sizeof *p->acc);
+  p->dacc = malloc(m * sizeof *p->dacc);
+  p->valid = calloc(m, sizeof *p->valid);
+  p->tile = malloc(tile_rows * w->n * w->esz);
+  if (!p->lo || !p->cell || !p->acc || !p->dacc || !p->valid || !p->tile) {
+    pool_free(p);
+    return tp_err(TP_ENOMEM, NULL, -1, "cannot allocate the pooled grid");
+  }
+  for (size_t k = 0; k <= m; k++)
+    p->lo[k] = tp_sim_block_lo(w->n, m, k);
+  for (size_t k = 0; k < m; k++)
+    for (size_t i = p->lo[k]; i < p->lo[k + 1]; i++) {
+      p->cell[i] = k;
+      p->valid[k] += !(skip_zero && w->zero[i]);
+    }
+  for (size_t k = 0; k < m * m; k++)
+    p->acc[k] = want_max ? -INFINITY : 0.0;
+  for (size_t k = 0; k < m; k++)
+    p->dacc[k] = want_max ? -INFINITY : 0.0;
+  return 0;
+}
+
+static int pool_run(const struct work *w, const struct tp_sim_opts *o,
+                    struct pool *p, size_t tile_rows);
+
+static int sim_pooled(const struct work *w, const struct tp_sim_opts *o,
+                      struct tp_simmat *s) {
+  struct pool p;
+  uint64_t grid, tile;
+  size_t m = o->pool, tile_rows;
+  int rc;
+  tile_rows = (size_t)(TILE_BYTES / w->esz / w->n);
+  tile_rows = tile_rows < 1 ? 1 : tile_rows > w->n ? w->n : tile_rows;
+  if ((rc = tp_size_mul((uint64_t)m * m, sizeof(double), &grid, NULL)) < 0 ||
+      (rc = tp_size_check(grid, NULL, "the pooled grid")) < 0 ||
+      (rc = tp_size_mul((uint64_t)tile_rows * w->n, w->esz, &tile, NULL)) < 0)
+    return rc;
+  if ((rc = pool_init(&p, w, m, tile_rows, o)) < 0)
+    return rc;
+  if (!(s->data = malloc(m * m * w->esz))) {
+    pool_free(&p);
+    return tp_err(TP_ENOMEM, NULL, -1, "cannot allocate the pooled matrix");
+  }
+  rc = pool_run(w, o, &p, tile_rows);
+  s->n = m;
+  s->src_n = w->n;
+  s->block = (w->n + m - 1) / m;
+  for (size_t a = 0; a < m && rc == 0; a++)
+    for (size_t b = 0; b < m; b++) {
+      size_t u = a < b ? a : b, v = a < b ? b : a;
+      double x;
+      if (o->how == TP_POOL_MAX) {
+        x = u == v && p.dacc[u] > p.acc[u * m + u] ? p.dacc[u] : p.acc[u * m + v];
+        x = x == -INFINITY ? NAN : x;
+      } else {
+        double cnt = p.valid[u] * p.valid[v];
+        x = u == v ? 2 * p.acc[u * m + u] + p.dacc[u] : p.acc[u * m + v];
+        x = cnt > 0 ? x / cnt : NAN;
+      }
+      if (w->dbl)
+        ((double *)s->data)[a * m + b] = x;
+      else
+        ((float *)s->data)[a * m + b] = (float)x;
+    }
+  pool_free(&p);
+  return rc;
+}
+
+/* Turn one tile row (columns i..n-1) into distances or mark blank columns, in double. */
+#define TP__ROWFIX(T, NAME)                                                    \
+  static void NAME(T *v, size_t i, const struct work *w,                       \
+                   const struct tp_sim_opts *o) {                              \
+    size_t n = w->n;                                                           \
+    if (o->metric == TP_METRIC_EUCLIDEAN) {                                    \
+      for (size_t j = i + 1; j < n; j++) {                                     \
+        double d2 = w->sq[i] + w->sq[j] - 2.0 * v[j - i];                      \
+        v[j - i] = (T)sqrt(d2 > 0 ? d2 : 0);                                   \
+      }                                                                        \
+      v[0] = 0;                                                                \
+    } else if (o->metric == TP_METRIC_COSINE && o->how == TP_POOL_MAX) {       \
+      for (size_t j = i; j < n; j++)                                           \
+        if (w->zero[j])                                                        \
+          v[j - i] = (T)-INFINITY;                                             \
+    }                                                                          \
+  }
+TP__ROWFIX(float, rowfix_f)
+TP__ROWFIX(double, rowfix_d)
+
+/* Reduce v[0..len) by sum or max; accumulation is in double either way. */
+#define TP__REDUCE(T, NAME)                                                    \
+  static double NAME(const T *v, size_t len, int want_max) {                   \
+    double acc = want_max ? -INFINITY : 0.0;                                   \
+    if (want_max) {                                                            \
+      for (size_t k = 0; k < len; k++)                                         \
+        acc = v[k] > acc ? v[k] : acc;                                         \
+    } else {                                                                   \
+      for (size_t k = 0; k < len; k++)                                         \
+        acc += v[k];                                                           \
+    }                                                                          \
+    return acc;                                                                \
+  }
+TP__REDUCE(float, reduce_f)
+TP__REDUCE(double, reduce_d)
+
+static void fold(double *slot, double x, int want_max) {
+  if (want_max)
+    *slot = x > *slot ? x : *slot;
+  else
+    *slot += x;
+}
+
+/* Fold source row i (its entries j >= i, v[j - i]) into the grid. */
+static void pool_row(struct pool *p, const struct work *w, const void *v,
+                     size_t i, int want_max) {
+  size_t a = p->cell[i];
+  double x = w->dbl ? ((const double *)v)[0] : ((const float *)v)[0];
+  fold(&p->dacc[a], x, want_max);
+  for (size_t b = i + 1 < w->n ? p->cell[i + 1] : p->m; b < p->m; b++) {
+    size_t lo = p->lo[b] > i + 1 ? p->lo[b] : i + 1, hi = p->lo[b + 1];
+    x = w->dbl ? reduce_d((const double *)v + (lo - i), hi - lo, want_max)
+               : reduce_f((const float *)v + (lo - i), hi - lo, want_max);
+    fold(&p->acc[a * p->m + b], x, want_max);
+  }
+}
+
+/* Rows r0..r1 against rows r0..n through gemm (the upper part only), then pooled. */
+static void pool_tile(struct pool *p, const struct work *w,
+                      const struct tp_sim_opts *o, size_t r0, size_t r1) {
+  size_t cols = w->n - r0, d = w->d;
+  int want_max = o->how == TP_POOL_MAX;
+  if (w->dbl)
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0),
+                (int)cols, (int)d, 1.0, (const double *)w->x + r0 * d, (int)d,
+                (const double *)w->x + r0 * d, (int)d, 0.0, p->tile, (int)cols);
+  else
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0),
+                (int)cols, (int)d, 1.0f, (const float *)w->x + r0 * d, (int)d,
+                (const float *)w->x + r0 * d, (int)d, 0.0f, p->tile, (int)cols);
+  for (size_t i = r0; i < r1; i++) {
+    /* Row i of the tile starts at column r0; its entry j >= i is at j - i. */
+    size_t off = (i - r0) * cols + (i - r0);
+    void *v = (char *)p->tile + off * w->esz;
+    if (o->metric == TP_METRIC_COSINE && w->zero[i])
+      continue;
+    if (w->dbl)
+      rowfix_d(v, i, w, o);
+    else
+      rowfix_f(v, i, w, o);
+    pool_row(p, w, v, i, want_max);
+  }
+}
+
+static int pool_run(const struct work *w, const struct tp_sim_opts *o,
+                    struct pool *p, size_t tile_rows) {
+  double total = (double)w->n * (w->n + 1) / 2, done = 0;
+  for (size_t r0 = 0; r0 < w->n; r0 += tile_rows) {
+    size_t r1 = r0 + tile_rows < w->n ? r0 + tile_rows : w->n;
+    pool_tile(p, w, o, r0, r1);
+    done += (double)(r1 - r0) * (w->n - r0);
+    if (o->progress)
+      o->progress(o->progress_ctx, done / total > 1 ? 1 : done / total);
+  }
+  return 0;
+}

@@ -1,0 +1,182 @@
+/* Writers for gnuplot: binary matrix, text matrix, named-block profile, datablock, the table. */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tp_error.h"
+#include "tp_io.h"
+#include "tp_sim.h"
+
+/* The position a pooled cell stands for: the middle of its block. */
+static double cell_coord(const struct tp_simmat *s, size_t k) {
+  size_t lo = tp_sim_block_lo(s->src_n, s->n, k);
+  size_t hi = tp_sim_block_lo(s->src_n, s->n, k + 1);
+  return ((double)lo + (double)(hi - 1)) / 2.0;
+}
+
+/* Finish an output: commit when the body was written, else drop the temporary. */
+static int finish(struct tp_out *o, int rc) {
+  if (rc < 0) {
+    tp_out_abort(o);
+    return rc;
+  }
+  return tp_out_commit(o);
+}
+
+/* gnuplot's `binary matrix`: N and the column coordinates, then y and N values per row. */
+int tp_simwrite_binary(const struct tp_simmat *s, const char *path,
+                       const char *input) {
+  struct tp_out o;
+  float *row = malloc((s->n + 1) * sizeof *row);
+  int rc = row ? tp_out_open(&o, path, input)
+               : tp_err(TP_ENOMEM, path, -1, "out of memory");
+  if (rc < 0) {
+    free(row);
+    return rc;
+  }
+  row[0] = (float)s->n;
+  for (size_t j = 0; j < s->n; j++)
+    row[j + 1] = (float)cell_coord(s, j);
+  for (size_t i = 0; i <= s->n && rc == 0; i++) {
+    if (i > 0) {
+      row[0] = (float)cell_coord(s, i - 1);
+      for (size_t j = 0; j < s->n; j++)
+        row[j + 1] = (float)tp_simmat_get(s, i - 1, j);
+    }
+    if (fwrite(row, sizeof *row, s->n + 1, o.fp) != s->n + 1)
+      rc = tp_err_errno(TP_EIO, path, "cannot write output");
+  }
+  free(row);
+  return finish(&o, rc);
+}
+
+/* Rows of the matrix as text; NaN is written so gnuplot reads it as undefined. */
+static int put_rows(FILE *fp, const struct tp_simmat *s, const char *path) {
+  for (size_t i = 0; i < s->n; i++) {
+    for (size_t j = 0; j < s->n; j++)
+      fprintf(fp, j ? " %.7g" : "%.7g", tp_simmat_get(s, i, j));
+    if (fputc('\n', fp) == EOF)
+      return tp_err_errno(TP_EIO, path, "cannot write output");
+  }
+  return 0;
+}
+
+int tp_simwrite_text(const struct tp_simmat *s, const char *path,
+                     const char *input) {
+  struct tp_out o;
+  int rc = tp_out_open(&o, path, input);
+  if (rc < 0)
+    return rc;
+  fprintf(o.fp, "# %s %s, %zu x %zu", tp_metric_name(s->metric),
+          s->metric == TP_METRIC_EUCLIDEAN ? "distance" : "similarity", s->n,
+          s->n);
+  if (s->block > 1)
+    fprintf(o.fp, " (block %s of %zu positions)",
+            s->how == TP_POOL_MAX ? "max" : "mean", s->src_n);
+  fputc('\n', o.fp);
+  return finish(&o, put_rows(o.fp, s, path));
+}
+
+/* Blocks named by their first line, two blank lines apart, for `index "name"`. */
+int tp_simwrite_profile(const struct tp_profile *p, const struct tp_simmat *s,
+                        const char *path, const char *input) {
+  struct tp_out o;
+  int rc = tp_out_open(&o, path, input);
+  if (rc < 0)
+    return rc;
+  fprintf(o.fp, "# profile\n# offset mean min max (%s, offsets in positions)\n",
+          tp_metric_name(s->metric));
+  for (size_t k = 0; k < p->n; k++)
+    fprintf(o.fp, "%zu %.7g %.7g %.7g\n", k * s->block, p->mean[k], p->min[k],
+            p->max[k]);
+  fprintf(o.fp, "\n\n# summary\n# band_half_width toeplitz_deviation period "
+                "period_rise (-1 = none)\n");
+  fprintf(o.fp, "%ld %.7g %ld %.7g\n",
+          p->band < 0 ? -1 : p->band * (long)s->block, p->toeplitz,
+          p->period < 0 ? -1 : p->period * (long)s->block, p->period_rise);
+  return finish(&o, ferror(o.fp) ? tp_err_errno(TP_EIO, path,
+                                                "cannot write output")
+                                 : 0);
+}
+
+int tp_simwrite_datablock(const struct tp_simmat *s, size_t max_n, char **out) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *fp;
+  int rc;
+  *out = NULL;
+  if (s->n > max_n)
+    return tp_err(TP_ELIMIT, NULL, -1,
+                  "a %zu x %zu matrix is too large for a datablock (at most "
+                  "%zu); write a binary file instead",
+                  s->n, s->n, max_n);
+  if (!(fp = open_memstream(&buf, &len)))
+    return tp_err(TP_ENOMEM, NULL, -1, "out of memory");
+  rc = put_rows(fp, s, "datablock");
+  if (fclose(fp) != 0 && rc == 0)
+    rc = tp_err(TP_ENOMEM, NULL, -1, "out of memory for the datablock");
+  if (rc < 0) {
+    free(buf);
+    return rc;
+  }
+  *out = buf;
+  return 0;
+}
+
+static double row_get(const struct tp_rows *r, size_t k) {
+  return r->dtype == TP_F64 ? ((const double *)r->data)[k]
+                            : (double)((const float *)r->data)[k];
+}
+
+/* NumPy format 1.0: magic, version, a header padded to 64 bytes, raw <f4 data. */
+static int put_npy(FILE *fp, const struct tp_rows *r, const char *path) {
+  char head[128];
+  int len = snprintf(head, sizeof head,
+                     "{'descr': '<f4', 'fortran_order': False, 'shape': "
+                     "(%zu, %zu), }",
+                     r->n, r->d);
+  size_t total = ((size_t)len + 1 + 10 + 63) / 64 * 64;
+  unsigned short hlen = (unsigned short)(total - 10);
+  unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
+                           (unsigned char)(hlen & 0xff),
+                           (unsigned char)(hlen >> 8)};
+  fwrite(pre, 1, sizeof pre, fp);
+  fprintf(fp, "%-*s\n", (int)(hlen - 1), head);
+  for (size_t k = 0; k < r->n * r->d; k++) {
+    float f = (float)row_get(r, k);
+    unsigned char b[4];
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    b[0] = u & 0xff, b[1] = (u >> 8) & 0xff, b[2] = (u >> 16) & 0xff,
+    b[3] = (u >> 24) & 0xff;
+    if (fwrite(b, 1, 4, fp) != 4)
+      return tp_err_errno(TP_EIO, path, "cannot write output");
+  }
+  return 0;
+}
+
+static int put_table_text(FILE *fp, const struct tp_rows *r, const char *path) {
+  fprintf(fp, "# %zu x %zu\n", r->n, r->d);
+  for (size_t i = 0; i < r->n; i++) {
+    for (size_t k = 0; k < r->d; k++)
+      fprintf(fp, k ? " %.9g" : "%.9g", row_get(r, i * r->d + k));
+    if (fputc('\n', fp) == EOF)
+      return tp_err_errno(TP_EIO, path, "cannot write output");
+  }
+  return 0;
+}
+
+int tp_table_write(const struct tp_rows *r, const char *path,
+                   const char *input) {
+  size_t len = path ? strlen(path) : 0;
+  int npy = len >= 4 && strcmp(path + len - 4, ".npy") == 0;
+  struct tp_out o;
+  int rc = tp_out_open(&o, path, input);
+  if (rc < 0)
+    return rc;
+  rc = npy ? put_npy(o.fp, r, path) : put_table_text(o.fp, r, path);
+  return finish(&o, rc);
+}

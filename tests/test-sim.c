@@ -1,0 +1,411 @@
+/* posemb numerics: similarity and pooling against brute force, profile, generator, writers. */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "tp_error.h"
+#include "tp_posemb.h"
+#include "tp_sim.h"
+
+#define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* A seeded generator, so every run sees the same tables. */
+static unsigned long long rng_state;
+static double urand(void) {
+  rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+  return (double)(rng_state >> 11) / 9007199254740992.0 * 2.0 - 1.0;
+}
+
+/* An n x d double table in [-1, 1), with the listed row zeroed (-1 for none). */
+static double *random_table(size_t n, size_t d, long zero_row,
+                            unsigned long long seed) {
+  double *x = malloc(n * d * sizeof *x);
+  rng_state = seed;
+  for (size_t k = 0; k < n * d; k++)
+    x[k] = urand();
+  if (zero_row >= 0)
+    memset(x + (size_t)zero_row * d, 0, d * sizeof *x);
+  return x;
+}
+
+/* The O(n^2 d) definition of each metric, in double. */
+static double naive(const double *x, size_t d, size_t i, size_t j,
+                    enum tp_metric m) {
+  double dot = 0, ni = 0, nj = 0, dist = 0;
+  for (size_t k = 0; k < d; k++) {
+    double a = x[i * d + k], b = x[j * d + k];
+    dot += a * b, ni += a * a, nj += b * b, dist += (a - b) * (a - b);
+  }
+  if (m == TP_METRIC_DOT)
+    return dot;
+  if (m == TP_METRIC_EUCLIDEAN)
+    return sqrt(dist);
+  return ni == 0 || nj == 0 ? NAN : dot / sqrt(ni * nj);
+}
+
+struct simcase {
+  enum tp_metric metric;
+  int dbl;
+  size_t n, d, pool;
+  enum tp_pool how;
+  long zero_row;
+};
+
+static const struct simcase simcases[] = {
+    {TP_METRIC_COSINE, 0, 97, 33, 0, TP_POOL_MEAN, -1},
+    {TP_METRIC_COSINE, 1, 97, 33, 0, TP_POOL_MEAN, -1},
+    {TP_METRIC_COSINE, 0, 130, 64, 0, TP_POOL_MEAN, 5},
+    {TP_METRIC_DOT, 0, 97, 33, 0, TP_POOL_MEAN, -1},
+    {TP_METRIC_DOT, 1, 97, 33, 0, TP_POOL_MEAN, 3},
+    {TP_METRIC_EUCLIDEAN, 0, 97, 33, 0, TP_POOL_MEAN, -1},
+    {TP_METRIC_EUCLIDEAN, 1, 64, 200, 0, TP_POOL_MEAN, 0},
+    {TP_METRIC_COSINE, 0, 203, 17, 10, TP_POOL_MEAN, 7},
+    {TP_METRIC_COSINE, 1, 203, 17, 10, TP_POOL_MEAN, 7},
+    {TP_METRIC_COSINE, 0, 203, 17, 13, TP_POOL_MAX, 7},
+    {TP_METRIC_COSINE, 1, 150, 9, 7, TP_POOL_MAX, -1},
+    {TP_METRIC_DOT, 1, 150, 9, 7, TP_POOL_MEAN, 149},
+    {TP_METRIC_EUCLIDEAN, 0, 150, 9, 16, TP_POOL_MEAN, -1},
+    {TP_METRIC_EUCLIDEAN, 1, 150, 9, 16, TP_POOL_MAX, 2},
+};
+
+/* The brute-force pooled cell (a, b): mean or max of defined cells of its block. */
+static double naive_cell(const double *x, const struct simcase *c, size_t m,
+                         size_t a, size_t b) {
+  double acc = c->how == TP_POOL_MAX ? -INFINITY : 0;
+  size_t cnt = 0;
+  for (size_t i = tp_sim_block_lo(c->n, m, a); i < tp_sim_block_lo(c->n, m, a + 1); i++)
+    for (size_t j = tp_sim_block_lo(c->n, m, b); j < tp_sim_block_lo(c->n, m, b + 1); j++) {
+      double v = naive(x, c->d, i, j, c->metric);
+      if (isnan(v))
+        continue;
+      acc = c->how == TP_POOL_MAX ? fmax(acc, v) : acc + v;
+      cnt++;
+    }
+  return cnt == 0 ? NAN : c->how == TP_POOL_MAX ? acc : acc / (double)cnt;
+}
+
+/* Largest error relative to max(1, |reference|); NaN must match NaN. */
+static double worst_error(const struct tp_simmat *s, const double *x,
+                          const struct simcase *c) {
+  double worst = 0;
+  for (size_t i = 0; i < s->n; i++)
+    for (size_t j = 0; j < s->n; j++) {
+      double want = s->block > 1 ? naive_cell(x, c, s->n, i, j)
+                                 : naive(x, c->d, i, j, c->metric);
+      double got = tp_simmat_get(s, i, j), e;
+      if (isnan(want) || isnan(got)) {
+        if (isnan(want) != isnan(got))
+          return INFINITY;
+        continue;
+      }
+      e = fabs(got - want) / fmax(1.0, fabs(want));
+      worst = e > worst ? e : worst;
+    }
+  return worst;
+}
+
+static void check_similarity(void) {
+  for (int k = 0; k < NELEM(simcases); k++) {
+    const struct simcase *c = &simcases[k];
+    double *x = random_table(c->n, c->d, c->zero_row, 42 + (unsigned)k);
+    struct tp_rows r = {.n = c->n, .d = c->d, .dtype = TP_F64, .data = x};
+    struct tp_sim_opts o = {.metric = c->metric, .dbl = c->dbl,
+                            .pool = c->pool, .how = c->how};
+    struct tp_simmat *s = NULL;
+    int rc = tp_sim_compute(&r, &o, &s);
+    double tol = c->dbl ? 1e-12 : 1e-5;
+    tap_ok(rc == 0 && s->n == (c->pool ? c->pool : c->n) &&
+               worst_error(s, x, c) <= tol,
+           "tp_sim_compute - %s %s %zux%zu pool %zu %s zero row %ld, expect "
+           "brute force within %g",
+           tp_metric_name(c->metric), c->dbl ? "f64" : "f32", c->n, c->d,
+           c->pool, c->how == TP_POOL_MAX ? "max" : "mean", c->zero_row, tol);
+    if (rc == 0)
+      tap_diag("worst relative error %.3g", worst_error(s, x, c));
+    tp_simmat_free(s);
+    free(x);
+  }
+}
+
+#define NSIM NELEM(simcases)
+
+/* Zero rows, limits and bad arguments each give their documented result. */
+static void check_sim_edges(void) {
+  double *x = random_table(20, 8, 4, 7);
+  struct tp_rows r = {.n = 20, .d = 8, .dtype = TP_F64, .data = x};
+  struct tp_sim_opts o = {.metric = TP_METRIC_COSINE};
+  struct tp_simmat *s = NULL;
+  float *ones = calloc(70000, sizeof *ones);
+  struct tp_rows big = {.n = 70000, .d = 1, .dtype = TP_F32, .data = ones};
+  struct tp_rows empty = {.n = 0, .d = 8, .dtype = TP_F64, .data = x};
+  enum tp_metric m;
+  tap_ok(tp_sim_compute(&r, &o, &s) == 0 && isnan(tp_simmat_get(s, 4, 9)) &&
+             isnan(tp_simmat_get(s, 9, 4)) && isnan(tp_simmat_get(s, 4, 4)) &&
+             fabs(tp_simmat_get(s, 3, 3) - 1) < 1e-6,
+         "tp_sim_compute - cosine with zero row 4, expect NaN row/column, 1 on the rest of the diagonal");
+  tp_simmat_free(s);
+  tap_ok(tp_sim_compute(&big, &o, &s) == TP_ELIMIT && s == NULL &&
+             strstr(tp_err_last()->detail, "--pool"),
+         "tp_sim_compute - 70000 rows without pooling, expect TP_ELIMIT naming --pool");
+  tap_ok(tp_sim_compute(&empty, &o, &s) == TP_EEMPTY,
+         "tp_sim_compute - 0 rows, expect TP_EEMPTY");
+  tap_ok(tp_metric_parse("cosin", &m) == TP_EINVAL &&
+             strstr(tp_err_last()->detail, "cosin"),
+         "tp_metric_parse - 'cosin', expect TP_EINVAL naming it");
+  tap_ok(tp_metric_parse("", &m) == 0 && m == TP_METRIC_COSINE,
+         "tp_metric_parse - empty, expect cosine");
+  free(x);
+  free(ones);
+}
+#define NEDGE 5
+
+/* A matrix given cell by cell, for the profile checks. */
+static struct tp_simmat *matrix_of(size_t n, const double *v) {
+  struct tp_simmat *s = calloc(1, sizeof *s);
+  s->n = s->src_n = n;
+  s->block = 1;
+  s->dtype = TP_F64;
+  s->data = malloc(n * n * sizeof(double));
+  memcpy(s->data, v, n * n * sizeof(double));
+  return s;
+}
+
+static void check_profile(void) {
+  static const double three[9] = {1, .5, 0, .5, 1, .9, 0, .9, 1};
+  double *circle = malloc(64 * 2 * sizeof *circle), y[40];
+  struct tp_rows r = {.n = 64, .d = 2, .dtype = TP_F64, .data = circle};
+  struct tp_sim_opts o = {.metric = TP_METRIC_COSINE, .dbl = 1};
+  struct tp_simmat *s = matrix_of(3, three), *c = NULL;
+  struct tp_profile *p = NULL, *q = NULL;
+  double rise;
+  tap_ok(tp_profile_compute(s, &p) == 0 && fabs(p->mean[1] - .7) < 1e-12 &&
+             p->min[1] == .5 && p->max[1] == .9 && p->band == 2,
+         "tp_profile_compute - 3x3 known matrix, expect mean .7 min .5 max .9 at offset 1, band 2");
+  tap_ok(p && fabs(p->toeplitz - .2) < 1e-12 && p->toeplitz_i + 1 == p->toeplitz_j,
+         "tp_profile_compute - 3x3 known matrix, expect Toeplitz deviation .2 on the first diagonal");
+  /* Points on a circle with period 16: cosine similarity is cos(2 pi k / 16). */
+  for (size_t i = 0; i < 64; i++)
+    circle[2 * i] = cos(2 * M_PI * (double)i / 16),
+    circle[2 * i + 1] = sin(2 * M_PI * (double)i / 16);
+  tap_ok(tp_sim_compute(&r, &o, &c) == 0 && tp_profile_compute(c, &q) == 0 &&
+             q->band == 3 && q->period == 16 && q->toeplitz < 1e-9,
+         "tp_profile_compute - circle of period 16, expect band 3, period 16, Toeplitz 0");
+  for (int k = 0; k < 40; k++)
+    y[k] = exp(-k / 5.0);
+  tap_ok(tp_profile_period(y, 40, 0.1, &rise) == -1,
+         "tp_profile_period - monotone decay, expect no period");
+  tp_profile_free(p), tp_profile_free(q);
+  tp_simmat_free(s), tp_simmat_free(c);
+  free(circle);
+}
+#define NPROF 4
+
+/* fairseq's formula in double: sin half, cos half, denominator half_dim - 1. */
+static double fairseq_ref(size_t pos, size_t c, size_t d) {
+  size_t half = d / 2;
+  double f;
+  if (c >= 2 * half)
+    return 0;
+  f = exp((double)(c % half) * -log(10000.0) / (double)(half - 1));
+  return c < half ? sin((double)pos * f) : cos((double)pos * f);
+}
+
+static double interleaved_ref(size_t pos, size_t c, size_t d) {
+  double a = (double)pos / pow(10000.0, (double)(c - c % 2) / (double)d);
+  return c % 2 ? cos(a) : sin(a);
+}
+
+/* Largest gap between the generated table and a formula, padding row aside. */
+static double gen_error(const struct tp_tensor *t, long pad,
+                        double (*ref)(size_t, size_t, size_t)) {
+  double worst = 0;
+  size_t n = t->shape[0], d = t->shape[1];
+  for (size_t i = 0; i < n; i++)
+    for (size_t c = 0; c < d; c++) {
+      double want = (long)i == pad ? 0 : ref(i, c, d);
+      worst = fmax(worst, fabs(tp_tensor_get(t, i * d + c) - want));
+    }
+  return worst;
+}
+
+struct gencase {
+  const char *spec;
+  size_t n, d;
+  long pad;
+  double (*ref)(size_t, size_t, size_t);
+  double tol; /* float32 arguments near 1024 are off by up to half an ulp */
+};
+
+static const struct gencase gencases[] = {
+    {"sinusoidal:1026x256,padding_idx=1", 1026, 256, 1, fairseq_ref, 2e-4},
+    {"sinusoidal:40x7,layout=fairseq", 40, 7, -1, fairseq_ref, 1e-5},
+    {"sinusoidal:512x64,layout=interleaved", 512, 64, -1, interleaved_ref, 1e-6},
+    {"sinusoidal:30x5,layout=interleaved,padding_idx=0", 30, 5, 0, interleaved_ref, 1e-6},
+};
+
+static const char *const badspecs[] = {
+    "sinusoidal:0x4", "sinusoidal:10x", "sinusoidal:10x8,padding_idx=10",
+    "sinusoidal:10x8,foo=1", "sinusoidal:10x2", "sinusoidal:10x8,padding_idx=-1",
+    "sinusoidal:x8", "sinusoidal:99999999999999999999x8",
+};
+
+static void check_generator(void) {
+  for (int k = 0; k < NELEM(gencases); k++) {
+    const struct gencase *g = &gencases[k];
+    struct tp_tensor *t = NULL;
+    int rc = tp_gen_load(g->spec, &t);
+    tap_ok(rc == 0 && t->ndim == 2 && t->shape[0] == g->n &&
+               t->shape[1] == g->d && gen_error(t, g->pad, g->ref) <= g->tol,
+           "tp_gen_load - %s, expect the formula within %g", g->spec, g->tol);
+    if (rc == 0)
+      tap_diag("worst error %.3g", gen_error(t, g->pad, g->ref));
+    tp_tensor_free(t);
+  }
+  for (int k = 0; k < NELEM(badspecs); k++) {
+    struct tp_tensor *t = NULL;
+    tap_ok(tp_gen_load(badspecs[k], &t) == TP_EINVAL && !t &&
+               strcmp(tp_err_last()->file, badspecs[k]) == 0,
+           "tp_gen_load - '%s', expect TP_EINVAL naming the spec", badspecs[k]);
+  }
+}
+#define NGEN (NELEM(gencases) + NELEM(badspecs))
+
+/* Read a whole file into memory (test helper); *len gets its size. */
+static char *slurp(const char *path, size_t *len) {
+  FILE *fp = fopen(path, "rb");
+  char *buf;
+  long sz;
+  if (!fp)
+    return NULL;
+  fseek(fp, 0, SEEK_END);
+  sz = ftell(fp);
+  rewind(fp);
+  buf = calloc(1, (size_t)sz + 1);
+  *len = fread(buf, 1, (size_t)sz, fp);
+  fclose(fp);
+  return buf;
+}
+
+static void check_writers(void) {
+  static const double three[9] = {1, .5, 0, .5, 1, .9, 0, .9, 1};
+  struct tp_simmat *s = matrix_of(3, three);
+  struct tp_profile *p = NULL;
+  float tab[6] = {1, 2, 3, 4, 5, 6}, want[4 * 4] = {3, 0, 1, 2, 0, 1, .5, 0,
+                                                    1, .5, 1, .9, 2, 0, .9, 1};
+  struct tp_rows r = {.n = 2, .d = 3, .dtype = TP_F32, .data = tab};
+  char bin[512], prof[512], npy[512], *buf = NULL, *db = NULL;
+  size_t len = 0;
+  snprintf(bin, sizeof bin, "%s/sim.bin", tap_tmpdir());
+  snprintf(prof, sizeof prof, "%s/profile.dat", tap_tmpdir());
+  snprintf(npy, sizeof npy, "%s/table.npy", tap_tmpdir());
+  tap_ok(tp_simwrite_binary(s, bin, NULL) == 0 && (buf = slurp(bin, &len)) &&
+             len == sizeof want && memcmp(buf, want, sizeof want) == 0,
+         "tp_simwrite_binary - 3x3, expect N, coordinates, then y and values per row");
+  free(buf), buf = NULL;
+  tp_profile_compute(s, &p);
+  tap_ok(tp_simwrite_profile(p, s, prof, NULL) == 0 &&
+             (buf = slurp(prof, &len)) && strncmp(buf, "# profile\n", 10) == 0 &&
+             strstr(buf, "\n2 0 0 0\n\n\n# summary\n") &&
+             strstr(buf, "\n2 0.2 -1 0\n"),
+         "tp_simwrite_profile - 3x3, expect named blocks two blank lines apart");
+  free(buf), buf = NULL;
+  tap_ok(tp_simwrite_datablock(s, 8, &db) == 0 &&
+             strcmp(db, "1 0.5 0\n0.5 1 0.9\n0 0.9 1\n") == 0,
+         "tp_simwrite_datablock - 3x3, expect three text rows");
+  free(db);
+  tap_ok(tp_simwrite_datablock(s, 2, &db) == TP_ELIMIT && !db,
+         "tp_simwrite_datablock - over the size limit, expect TP_ELIMIT");
+  tap_ok(tp_table_write(&r, npy, NULL) == 0 && (buf = slurp(npy, &len)) &&
+             len == 128 + 24 && memcmp(buf, "\x93NUMPY\x01\x00", 8) == 0 &&
+             strstr(buf + 10, "'shape': (2, 3)") && buf[127] == '\n' &&
+             memcmp(buf + 128, tab, 24) == 0,
+         "tp_table_write - 2x3 to .npy, expect a v1.0 header and <f4 data");
+  free(buf);
+  tap_ok(tp_simwrite_binary(s, bin, bin) == TP_EINVAL,
+         "tp_simwrite_binary - output is the input, expect TP_EINVAL");
+  unlink(bin), unlink(prof), unlink(npy);
+  rmdir(tap_tmpdir());
+  tp_profile_free(p);
+  tp_simmat_free(s);
+}
+#define NWRITE 6
+
+static struct tp_tensor_list *names_list(const char *const *names, int n) {
+  struct tp_tensor_list *l = calloc(1, sizeof *l);
+  uint64_t shape[2] = {16, 8}, scalar[1] = {1};
+  for (int k = 0; k < n; k++)
+    tp_tensor_list_add(l, names[k], "float32", strstr(names[k], "_float") ? 1 : 2,
+                       strstr(names[k], "_float") ? scalar : shape);
+  return l;
+}
+
+static void check_pick_key(void) {
+  static const char *const fairseq[] = {"encoder.embed_tokens.weight",
+                                        "decoder.embed_positions._float_tensor",
+                                        "decoder.embed_positions.weights"};
+  static const char *const two[] = {"encoder.embed_positions.weight",
+                                    "decoder.embed_positions.weight"};
+  static const char *const none[] = {"a.weight", "b.weight"};
+  struct tp_tensor_list *l = names_list(fairseq, 3);
+  const char *key = NULL;
+  tap_ok(tp_posemb_pick_key(l, "ckpt.pt", &key) == 0 &&
+             strcmp(key, "decoder.embed_positions.weights") == 0,
+         "tp_posemb_pick_key - fairseq names, expect decoder.embed_positions.weights");
+  tp_tensor_list_free(l);
+  l = names_list(two, 2);
+  tap_ok(tp_posemb_pick_key(l, "ckpt.pt", &key) == TP_EAMBIGUOUS &&
+             strstr(tp_err_last()->detail, "encoder.embed_positions.weight"),
+         "tp_posemb_pick_key - two candidates, expect TP_EAMBIGUOUS listing them");
+  tp_tensor_list_free(l);
+  l = names_list(none, 2);
+  tap_ok(tp_posemb_pick_key(l, "ckpt.pt", &key) == TP_ENOKEY &&
+             strstr(tp_err_last()->detail, "posemb list ckpt.pt"),
+         "tp_posemb_pick_key - no candidate, expect TP_ENOKEY suggesting posemb list");
+  tp_tensor_list_free(l);
+}
+#define NPICK 3
+
+/* The course case end to end: generator, cosine, profile, summary sentences. */
+static void check_course_case(void) {
+  struct tp_posemb *pe = NULL;
+  struct tp_simmat *s = NULL;
+  struct tp_profile *p = NULL;
+  struct tp_posemb_facts f;
+  struct tp_sim_opts o = {.metric = TP_METRIC_COSINE};
+  char *text = NULL;
+  int ok = tp_posemb_load("sinusoidal:1026x256,padding_idx=1", "", &pe) == 0 &&
+           tp_sim_compute(&pe->rows, &o, &s) == 0 &&
+           tp_profile_compute(s, &p) == 0;
+  if (ok)
+    tp_posemb_facts(pe, s, p, &f);
+  tap_ok(ok && f.nzero == 1 && f.zero_rows[0] == 1 && f.band > 1 &&
+             f.toeplitz < 0.1 && f.self_max == f.self_rows && f.self_rows == 1025,
+         "tp_posemb_facts - sinusoidal:1026x256,padding_idx=1, expect padding row 1, a band, Toeplitz");
+  tap_ok(ok && tp_posemb_summary(pe, &f, &text) == 0 &&
+             strstr(text, "Row 1 is all zeros") && strstr(text, "band half-width"),
+         "tp_posemb_summary - course case, expect the padding row and the band named");
+  for (char *line = text ? strtok(text, "\n") : NULL; line; line = strtok(NULL, "\n"))
+    tap_diag("%s", line);
+  free(text);
+  tp_profile_free(p);
+  tp_simmat_free(s);
+  tp_posemb_free(pe);
+}
+#define NCOURSE 2
+
+int main(void) {
+  tap_plan(NSIM + NEDGE + NPROF + NGEN + NWRITE + NPICK + NCOURSE);
+  check_similarity();
+  check_sim_edges();
+  check_profile();
+  check_generator();
+  check_writers();
+  check_pick_key();
+  check_course_case();
+  return tap_done();
+}
