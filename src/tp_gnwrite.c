@@ -1,0 +1,195 @@
+/* Named-block gnuplot text for a gradient-norm analysis, to a file or a string. */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "tp_error.h"
+#include "tp_gnwrite.h"
+#include "tp_io.h"
+
+/* gnuplot reads "NaN" as a missing value; printf's "nan"/"inf" it may not. */
+static void num(FILE *fp, const char *sep, double x) {
+  if (isnan(x))
+    fprintf(fp, "%sNaN", sep);
+  else if (isinf(x))
+    fprintf(fp, "%s%sInf", sep, x < 0 ? "-" : "");
+  else
+    fprintf(fp, "%s%.10g", sep, x);
+}
+
+/* Start a block; every block but the first is preceded by two blank lines. */
+static void block(FILE *fp, const char *name, const char *columns, int first) {
+  fprintf(fp, "%s# %s\n# %s\n", first ? "" : "\n\n", name, columns);
+}
+
+static void none(FILE *fp, int ncol) {
+  fputs("# (none)\n", fp);
+  for (int i = 0; i < ncol; i++)
+    fputs(i ? " NaN" : "NaN", fp);
+  fputc('\n', fp);
+}
+
+/* Header comments; no line may start with a block name (gnuplot would take it
+ * as that block's name). */
+static void header(FILE *fp, const struct tp_gn_data *d) {
+  const struct tp_stats *st = d->st;
+  const struct tp_spikes *sp = d->sp;
+  fprintf(fp, "# trainplot gradnorm data: %s (format %s, key %s, %zu points)\n",
+          d->source ? d->source : "-", d->s->format, d->s->key, d->s->n);
+  if (st)
+    fprintf(fp,
+            "# statistics: count %zu, non-finite %zu, mean %.6g, sd %.6g, median %.6g, "
+            "p99 %.6g, max %.6g at step %.15g\n",
+            st->count, st->nonfinite, st->mean, st->sd, st->median, st->p99, st->max,
+            st->max_step);
+  if (st && !isnan(st->max_norm))
+    fprintf(fp, "# clipping: max_norm %g, clipped fraction %.6g, mean coefficient %.6g\n",
+            st->max_norm, st->clip_fraction, st->clip_coef_mean);
+  if (sp)
+    fprintf(fp,
+            "# detection: method %s, window %zu, threshold %g, min_ratio %g%s; "
+            "%zu episodes found, %zu kept\n",
+            sp->opts.method, sp->opts.window, sp->opts.threshold, sp->opts.min_ratio,
+            sp->opts.causal ? ", causal" : "", sp->n_found, sp->n_ep);
+  fprintf(fp, "# fp16 overflow events in the log: %zu\n", d->s->n_overflow);
+}
+
+/* series, baseline and band over the kept indices. */
+static void curves(FILE *fp, const struct tp_gn_data *d, const size_t *idx, size_t m) {
+  const struct tp_series *s = d->s;
+  double mn = d->st ? d->st->max_norm : NAN;
+  block(fp, "series", isnan(mn) ? "step value" : "step value clipped", 1);
+  for (size_t k = 0; k < m; k++) {
+    size_t i = idx[k];
+    num(fp, "", s->step[i]);
+    num(fp, " ", s->value[i]);
+    if (!isnan(mn))
+      num(fp, " ", s->value[i] > mn ? mn : s->value[i]);
+    fputc('\n', fp);
+  }
+  if (m == 0)
+    none(fp, isnan(mn) ? 2 : 3);
+  block(fp, "baseline", "step baseline", 0);
+  for (size_t k = 0; d->sp && k < m; k++)
+    fprintf(fp, "%.15g %.10g\n", s->step[idx[k]], d->sp->baseline[idx[k]]);
+  if (!d->sp || m == 0)
+    none(fp, 2);
+  block(fp, "band", "step lower upper", 0);
+  for (size_t k = 0, any = 0; d->sp && k < m; k++) {
+    double b = d->sp->baseline[idx[k]], u = d->sp->upper[idx[k]];
+    if (isfinite(u)) {
+      fprintf(fp, "%.15g %.10g %.10g\n", s->step[idx[k]], 2 * b - u, u);
+      any = 1;
+    }
+    if (k + 1 == m && !any)
+      none(fp, 3);
+  }
+  if (!d->sp || m == 0)
+    none(fp, 3);
+}
+
+/* spikes, episodes and overflow blocks. */
+static void events(FILE *fp, const struct tp_gn_data *d) {
+  const struct tp_series *s = d->s;
+  const struct tp_spikes *sp = d->sp;
+  size_t k = 0;
+  block(fp, "spikes", "step value", 0);
+  for (size_t i = 0; sp && i < s->n; i++)
+    if (tp_spikes_flagged(sp, s->value, i))
+      fprintf(fp, "%.15g %.10g\n", s->step[i], s->value[i]), k++;
+  if (k == 0)
+    none(fp, 2);
+  block(fp, "episodes", "rank start end peak_step peak baseline ratio score", 0);
+  for (size_t e = 0; sp && e < sp->n_ep; e++) {
+    const struct tp_episode *ep = &sp->ep[e];
+    fprintf(fp, "%zu %.15g %.15g %.15g", e + 1, ep->start, ep->end, ep->peak_step);
+    num(fp, " ", ep->peak);
+    num(fp, " ", ep->baseline);
+    num(fp, " ", ep->ratio);
+    num(fp, " ", ep->score);
+    fputc('\n', fp);
+  }
+  if (!sp || sp->n_ep == 0)
+    none(fp, 8);
+  block(fp, "overflow", "step kind (1 = overflow event in the log, 2 = NaN/inf value)", 0);
+  for (size_t i = 0; i < s->n_overflow; i++)
+    fprintf(fp, "%.15g 1\n", s->overflow_step[i]);
+  k = s->n_overflow;
+  for (size_t i = 0; i < s->n; i++)
+    if (!isfinite(s->value[i]))
+      fprintf(fp, "%.15g 2\n", s->step[i]), k++;
+  if (k == 0)
+    none(fp, 2);
+}
+
+/* All indices of finite points, when no decimation is asked for. */
+static int all_finite(const struct tp_series *s, size_t **idx, size_t *m) {
+  uint64_t bytes;
+  *m = 0;
+  if (tp_size_mul(s->n ? s->n : 1, sizeof(size_t), &bytes, NULL) < 0 ||
+      tp_size_check(bytes, NULL, "output indices") < 0)
+    return tp_err_last()->code;
+  if (!(*idx = malloc(bytes)))
+    return tp_err(TP_ENOMEM, NULL, -1, "cannot allocate %zu indices", s->n);
+  for (size_t i = 0; i < s->n; i++)
+    if (isfinite(s->value[i]))
+      (*idx)[(*m)++] = i;
+  return 0;
+}
+
+int tp_gn_write_stream(FILE *fp, const struct tp_gn_data *d) {
+  size_t *idx = NULL, m = 0;
+  int rc;
+  if (!d->s)
+    return tp_err(TP_ESTATE, NULL, -1, "no series to write");
+  if (d->sp && d->sp->n != d->s->n)
+    return tp_err(TP_EINVAL, NULL, -1, "detection result is for %zu points, series has %zu",
+                  d->sp->n, d->s->n);
+  rc = d->columns ? tp_decimate(d->s->step, d->s->value, d->s->n, d->sp, d->columns, &idx, &m)
+                  : all_finite(d->s, &idx, &m);
+  if (rc < 0)
+    return rc;
+  header(fp, d);
+  if (d->columns && m < d->s->n)
+    fprintf(fp, "# display: %zu of %zu points kept (min/max envelope over %zu columns, "
+                "every spike point kept)\n", m, d->s->n, d->columns);
+  curves(fp, d, idx, m);
+  events(fp, d);
+  free(idx);
+  if (ferror(fp))
+    return tp_err_errno(TP_EIO, d->source, "writing gnuplot data");
+  return 0;
+}
+
+int tp_gn_write_file(const char *path, const struct tp_gn_data *d) {
+  struct tp_out o;
+  int rc;
+  if ((rc = tp_out_open(&o, path, d->source)) < 0)
+    return rc;
+  if ((rc = tp_gn_write_stream(o.fp, d)) < 0) {
+    tp_out_abort(&o);
+    return rc;
+  }
+  return tp_out_commit(&o);
+}
+
+char *tp_gn_datablock(const struct tp_gn_data *d) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *fp = open_memstream(&buf, &len);
+  int rc;
+  if (!fp) {
+    tp_err(TP_ENOMEM, NULL, -1, "cannot open an in-memory stream");
+    return NULL;
+  }
+  rc = tp_gn_write_stream(fp, d);
+  if (fclose(fp) != 0 && rc == 0)
+    rc = tp_err(TP_ENOMEM, NULL, -1, "cannot grow the in-memory datablock");
+  if (rc < 0) {
+    free(buf);
+    return NULL;
+  }
+  return buf;
+}
