@@ -17,6 +17,7 @@ static const struct tp_tensor_reader *const readers[] = {
     &tp_npy_reader,
     &tp_safetensors_reader,
     &tp_npz_reader,
+    &tp_torch_reader,
     &tp_textmat_reader,
 };
 #define NREADERS (sizeof readers / sizeof readers[0])
