@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "tp_module.h"
 #include "tp_sim.h"
 #include "tp_tensor.h"
 
@@ -40,5 +41,11 @@ void tp_posemb_facts(const struct tp_posemb *pe, const struct tp_simmat *s,
 /* Plain sentences about the pattern; *out is malloc'ed (caller frees). */
 int tp_posemb_summary(const struct tp_posemb *pe,
                       const struct tp_posemb_facts *f, char **out);
+
+/* The command-line entry (argv[0] = "posemb"); returns the exit status 0, 1 or 2. */
+int tp_posemb_main(int argc, char **argv);
+/* The commands, for the module descriptor (defined next to the entry). */
+#define TP_POSEMB_NCOMMANDS 5
+extern const struct tp_command tp_posemb_commands[TP_POSEMB_NCOMMANDS];
 
 #endif

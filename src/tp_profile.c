@@ -7,7 +7,9 @@
 #include "tp_error.h"
 #include "tp_sim.h"
 
-#define PERIOD_MIN_RISE 0.1 /* on the cosine scale, where 1 is identical */
+/* On the cosine scale, where 1 is identical: a sinusoidal table's profile
+   ripples by about 0.1 without being periodic, so a real return must be larger. */
+#define PERIOD_MIN_RISE 0.2
 
 void tp_profile_free(struct tp_profile *p) {
   if (!p)

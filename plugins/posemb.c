@@ -1,0 +1,223 @@
+/* gnuplot adapter for positional-embedding similarity: converts values, calls the core. */
+#include "config.h"
+
+#include <gsl/gsl_errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tp_error.h"
+#include "tp_gpvalue.h"
+#include "tp_module.h"
+#include "tp_posemb.h"
+
+#define MODULE "posemb"
+#define DATABLOCK_MAX 1024
+
+struct value pe_load(int nargs, struct value *arg, void *priv);
+struct value pe_dim(int nargs, struct value *arg, void *priv);
+struct value pe_similarity(int nargs, struct value *arg, void *priv);
+struct value pe_similarity_pooled(int nargs, struct value *arg, void *priv);
+struct value pe_sim(int nargs, struct value *arg, void *priv);
+struct value pe_profile(int nargs, struct value *arg, void *priv);
+struct value pe_summary(int nargs, struct value *arg, void *priv);
+struct value pe_datablock(int nargs, struct value *arg, void *priv);
+struct value pe_last_error(int nargs, struct value *arg, void *priv);
+void *gnuplot_init(tp_gp_fn fn);
+void gnuplot_fini(void *priv);
+double gnuplot_version(void);
+
+/* What the script loaded last; gnuplot calls are single-threaded. */
+static struct tp_posemb *table;
+static struct tp_simmat *sim;
+static struct tp_profile *prof;
+
+static void drop_results(void) {
+  tp_profile_free(prof);
+  tp_simmat_free(sim);
+  prof = NULL, sim = NULL;
+}
+
+static int need_table(void) {
+  return table ? 0 : tp_err(TP_ESTATE, NULL, -1,
+                            "no table loaded; call pe_load(spec, key) first");
+}
+
+/* Replace the similarity; on failure the previous results are gone too. */
+static int compute(enum tp_metric m, size_t pool) {
+  struct tp_sim_opts o = {.metric = m, .pool = pool};
+  drop_results();
+  return need_table() < 0 ? TP_ESTATE : tp_sim_compute(&table->rows, &o, &sim);
+}
+
+/* Cosine by default when a function needs a matrix and none was computed. */
+static int need_sim(void) {
+  return sim ? 0 : compute(TP_METRIC_COSINE, 0);
+}
+
+static int need_profile(void) {
+  int rc = need_sim();
+  return rc < 0 ? rc : prof ? 0 : tp_profile_compute(sim, &prof);
+}
+
+struct value pe_load(int nargs, struct value *arg, void *priv) {
+  const char *spec, *key;
+  struct tp_posemb *pe;
+  (void)priv;
+  tp_gp_clear_error();
+  if (nargs != 2 || tp_gp_arg_str(&arg[0], 1, &spec) < 0 ||
+      tp_gp_arg_str(&arg[1], 2, &key) < 0 || tp_posemb_load(spec, key, &pe) < 0)
+    return tp_gp_fail(MODULE);
+  drop_results();
+  tp_posemb_free(table);
+  table = pe;
+  return tp_gp_int((long long)pe->rows.n);
+}
+
+struct value pe_dim(int nargs, struct value *arg, void *priv) {
+  (void)nargs, (void)arg, (void)priv;
+  tp_gp_clear_error();
+  if (need_table() < 0)
+    return tp_gp_fail(MODULE);
+  return tp_gp_int((long long)table->rows.d);
+}
+
+/* Compute with metric and pool, then write out_path unless it is "". */
+static struct value similarity(struct value *arg, size_t pool) {
+  const char *metric, *out;
+  enum tp_metric m;
+  int rc;
+  if (tp_gp_arg_str(&arg[0], 1, &metric) < 0 || tp_gp_arg_str(&arg[1], 2, &out) < 0 ||
+      tp_metric_parse(metric, &m) < 0 || compute(m, pool) < 0)
+    return tp_gp_fail(MODULE);
+  rc = *out ? tp_simwrite_binary(sim, out, table->source) : 0;
+  return rc < 0 ? tp_gp_fail(MODULE) : tp_gp_int((long long)sim->n);
+}
+
+struct value pe_similarity(int nargs, struct value *arg, void *priv) {
+  (void)priv;
+  tp_gp_clear_error();
+  if (nargs != 2)
+    return tp_gp_fail(MODULE);
+  return similarity(arg, 0);
+}
+
+struct value pe_similarity_pooled(int nargs, struct value *arg, void *priv) {
+  long long size;
+  (void)priv;
+  tp_gp_clear_error();
+  if (nargs != 3 || tp_gp_arg_int(&arg[2], 3, &size) < 0)
+    return tp_gp_fail(MODULE);
+  if (size < 2 || size > 65536) {
+    tp_err(TP_EINVAL, NULL, -1, "pool size must be from 2 to 65536, not %lld", size);
+    return tp_gp_fail(MODULE);
+  }
+  return similarity(arg, (size_t)size);
+}
+
+struct value pe_sim(int nargs, struct value *arg, void *priv) {
+  long long i, j;
+  (void)priv;
+  tp_gp_clear_error();
+  if (nargs != 2 || tp_gp_arg_int(&arg[0], 1, &i) < 0 ||
+      tp_gp_arg_int(&arg[1], 2, &j) < 0 || need_sim() < 0)
+    return tp_gp_fail(MODULE);
+  if (i < 0 || j < 0 || (size_t)i >= sim->n || (size_t)j >= sim->n) {
+    tp_err(TP_EINVAL, NULL, -1, "pe_sim(%lld, %lld) is outside 0..%zu", i, j, sim->n - 1);
+    return tp_gp_fail(MODULE);
+  }
+  return tp_gp_num(tp_simmat_get(sim, (size_t)i, (size_t)j));
+}
+
+struct value pe_profile(int nargs, struct value *arg, void *priv) {
+  const char *out;
+  (void)priv;
+  tp_gp_clear_error();
+  if (nargs != 1 || tp_gp_arg_str(&arg[0], 1, &out) < 0 || need_profile() < 0 ||
+      tp_simwrite_profile(prof, sim, out, table->source) < 0)
+    return tp_gp_fail(MODULE);
+  return tp_gp_int((long long)prof->n);
+}
+
+struct value pe_summary(int nargs, struct value *arg, void *priv) {
+  struct tp_posemb_facts f;
+  struct value v;
+  char *text;
+  (void)nargs, (void)arg, (void)priv;
+  tp_gp_clear_error();
+  if (need_profile() < 0)
+    return tp_gp_fail(MODULE);
+  tp_posemb_facts(table, sim, prof, &f);
+  if (tp_posemb_summary(table, &f, &text) < 0)
+    return tp_gp_fail(MODULE);
+  v = tp_gp_str(text);
+  free(text);
+  return v;
+}
+
+struct value pe_datablock(int nargs, struct value *arg, void *priv) {
+  struct value v;
+  char *text;
+  (void)nargs, (void)arg, (void)priv;
+  tp_gp_clear_error();
+  if (need_sim() < 0 || tp_simwrite_datablock(sim, DATABLOCK_MAX, &text) < 0)
+    return tp_gp_fail(MODULE);
+  v = tp_gp_str(text);
+  free(text);
+  return v;
+}
+
+struct value pe_last_error(int nargs, struct value *arg, void *priv) {
+  (void)nargs, (void)arg, (void)priv;
+  return tp_gp_str(tp_gp_last_error());
+}
+
+void *gnuplot_init(tp_gp_fn fn) {
+  (void)fn;
+  /* GSL's default handler aborts, which would take gnuplot down with it. */
+  gsl_set_error_handler_off();
+  return NULL;
+}
+
+void gnuplot_fini(void *priv) {
+  (void)priv;
+  drop_results();
+  tp_posemb_free(table);
+  table = NULL;
+}
+
+double gnuplot_version(void) { return TP_GNUPLOT_VERSION; }
+
+static const struct tp_gpfunc funcs[] = {
+    {.name = "pe_load", .params = "spec,key", .nargs = 2, .fn = pe_load,
+     .help = "load a positional table from a file or generator spec (key \"\" picks it); returns rows"},
+    {.name = "pe_dim", .params = "x", .nargs = 1, .fn = pe_dim,
+     .help = "dimensions of the loaded table (x is ignored)"},
+    {.name = "pe_similarity", .params = "metric,out_path", .nargs = 2, .fn = pe_similarity,
+     .help = "cosine|dot|euclidean similarity, written as a binary matrix unless out_path is \"\"; returns rows"},
+    {.name = "pe_similarity_pooled", .params = "metric,out_path,size", .nargs = 3,
+     .fn = pe_similarity_pooled,
+     .help = "like pe_similarity, block-mean pooled to size x size for large tables"},
+    {.name = "pe_sim", .params = "i,j", .nargs = 2, .fn = pe_sim,
+     .help = "similarity of rows i and j (0-based; cosine unless computed otherwise)"},
+    {.name = "pe_profile", .params = "out_path", .nargs = 1, .fn = pe_profile,
+     .help = "write the offset profile (index \"profile\", \"summary\"); returns offsets"},
+    {.name = "pe_summary", .params = "x", .nargs = 1, .fn = pe_summary,
+     .help = "plain sentences about the pattern (x is ignored)"},
+    {.name = "pe_datablock", .params = "x", .nargs = 1, .fn = pe_datablock,
+     .help = "the matrix as text for a datablock, up to 1024 rows (x is ignored)"},
+    {.name = "pe_last_error", .params = "x", .nargs = 1, .fn = pe_last_error,
+     .help = "message of the last failure, \"\" after a success (x is ignored)"},
+};
+
+const struct tp_module trainplot_module = {
+    .abi = TP_MODULE_ABI,
+    .size = sizeof(struct tp_module),
+    .name = MODULE,
+    .version = PACKAGE_VERSION,
+    .summary = "positional-embedding similarity: heatmap, offset profile, summary",
+    .funcs = funcs,
+    .nfuncs = sizeof funcs / sizeof funcs[0],
+    .commands = tp_posemb_commands,
+    .ncommands = TP_POSEMB_NCOMMANDS,
+    .main = tp_posemb_main,
+};
