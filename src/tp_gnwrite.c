@@ -139,7 +139,7 @@ static int all_finite(const struct tp_series *s, size_t **idx, size_t *m) {
   return 0;
 }
 
-int tp_gn_write_stream(FILE *fp, const struct tp_gn_data *d) {
+int tp_gn_write_stream(FILE *fp, const struct tp_gn_data *d, size_t *rows) {
   size_t *idx = NULL, m = 0;
   int rc;
   if (!d->s)
@@ -158,17 +158,19 @@ int tp_gn_write_stream(FILE *fp, const struct tp_gn_data *d) {
   curves(fp, d, idx, m);
   events(fp, d);
   free(idx);
+  if (rows)
+    *rows = m;
   if (ferror(fp))
     return tp_err_errno(TP_EIO, d->source, "writing gnuplot data");
   return 0;
 }
 
-int tp_gn_write_file(const char *path, const struct tp_gn_data *d) {
+int tp_gn_write_file(const char *path, const struct tp_gn_data *d, size_t *rows) {
   struct tp_out o;
   int rc;
   if ((rc = tp_out_open(&o, path, d->source)) < 0)
     return rc;
-  if ((rc = tp_gn_write_stream(o.fp, d)) < 0) {
+  if ((rc = tp_gn_write_stream(o.fp, d, rows)) < 0) {
     tp_out_abort(&o);
     return rc;
   }
@@ -184,11 +186,38 @@ char *tp_gn_datablock(const struct tp_gn_data *d) {
     tp_err(TP_ENOMEM, NULL, -1, "cannot open an in-memory stream");
     return NULL;
   }
-  rc = tp_gn_write_stream(fp, d);
+  rc = tp_gn_write_stream(fp, d, NULL);
   if (fclose(fp) != 0 && rc == 0)
     rc = tp_err(TP_ENOMEM, NULL, -1, "cannot grow the in-memory datablock");
   if (rc < 0) {
     free(buf);
+    return NULL;
+  }
+  return buf;
+}
+
+char *tp_gn_summary(const struct tp_gn_data *d, size_t max_episodes) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *fp;
+  if (!d->s) {
+    tp_err(TP_ESTATE, NULL, -1, "no series loaded");
+    return NULL;
+  }
+  if (!(fp = open_memstream(&buf, &len))) {
+    tp_err(TP_ENOMEM, NULL, -1, "cannot open an in-memory stream");
+    return NULL;
+  }
+  header(fp, d);
+  for (size_t k = 0; d->sp && k < d->sp->n_ep && k < max_episodes; k++) {
+    const struct tp_episode *e = &d->sp->ep[k];
+    fprintf(fp, "#   %zu. step %.15g (steps %.15g-%.15g): peak %.6g, baseline %.6g, x%.3g, "
+                "score %.3g\n", k + 1, e->peak_step, e->start, e->end, e->peak, e->baseline,
+            e->ratio, e->score);
+  }
+  if (fclose(fp) != 0) {
+    free(buf);
+    tp_err(TP_ENOMEM, NULL, -1, "cannot grow the summary text");
     return NULL;
   }
   return buf;

@@ -32,11 +32,16 @@ struct tp_gn_data {
  *   episodes  rank start end peak_step peak baseline ratio score
  *   overflow  step kind              (1 = overflow event in the log, 2 = NaN/inf value)
  */
-int tp_gn_write_stream(FILE *fp, const struct tp_gn_data *d);
+/* *rows (may be NULL) gets the number of series points written. */
+int tp_gn_write_stream(FILE *fp, const struct tp_gn_data *d, size_t *rows);
 /* Write path atomically (temporary + rename); refuses path == d->source. */
-int tp_gn_write_file(const char *path, const struct tp_gn_data *d);
+int tp_gn_write_file(const char *path, const struct tp_gn_data *d, size_t *rows);
 /* The same text as a malloc'ed string (caller frees), for an in-memory datablock. */
 char *tp_gn_datablock(const struct tp_gn_data *d);
+
+/* A few lines for a console: source, statistics, clipping, detection and up
+ * to max_episodes ranked episodes; malloc'ed (caller frees), NULL on failure. */
+char *tp_gn_summary(const struct tp_gn_data *d, size_t max_episodes);
 
 /*
  * Display decimation: the indices (ascending) of the finite points to draw
