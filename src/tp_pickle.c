@@ -111,7 +111,7 @@ static int grow(void **arr, size_t *cap, size_t n, size_t sz, size_t max) {
 }
 
 static struct tp_pkobj *obj_new(struct tp_pickle *k, enum tp_pk_type t) {
-  struct tp_pkobj *o;
+  struct tp_pkobj *o = NULL;
   if (grow((void **)&k->all, &k->acap, k->nall, sizeof *k->all, PK_MAX_OBJS) < 0 ||
       !(o = calloc(1, sizeof *o))) {
     tp_err(TP_ELIMIT, k->file, off(k), "pickle builds too many objects or memory ran out");
@@ -163,7 +163,7 @@ static uint64_t le(const unsigned char *p, int n) {
 }
 
 static int new_str(struct tp_pickle *k, enum tp_pk_type t, uint64_t n) {
-  struct tp_pkobj *o;
+  struct tp_pkobj *o = NULL;
   int rc;
   if ((rc = need(k, n)) < 0)
     return rc;
@@ -248,8 +248,8 @@ static int pop_mark(struct tp_pickle *k, size_t *from) {
 }
 
 static int op_collect(struct tp_pickle *k, enum tp_pk_type t) {
-  size_t from;
-  struct tp_pkobj *o;
+  size_t from = 0;
+  struct tp_pkobj *o = NULL;
   int rc = pop_mark(k, &from);
   if (rc < 0)
     return rc;
@@ -298,7 +298,7 @@ static int fill(struct tp_pickle *k, size_t from, int pairs) {
 }
 
 static int op_fill_mark(struct tp_pickle *k, int pairs) {
-  size_t from;
+  size_t from = 0;
   int rc = pop_mark(k, &from);
   return rc < 0 ? rc : fill(k, from, pairs);
 }
@@ -313,7 +313,7 @@ static const struct global *find_global(const char *mod, const char *name) {
 /* Resolve a module/name pair against the allowlist; anything else is refused here. */
 static int push_global(struct tp_pickle *k, const char *mod, const char *name) {
   const struct global *g = find_global(mod, name);
-  struct tp_pkobj *o;
+  struct tp_pkobj *o = NULL;
   size_t n = strlen(mod) + strlen(name) + 2;
   if (!g) {
     for (size_t i = 0; i < sizeof dangerous / sizeof dangerous[0]; i++)
@@ -351,7 +351,7 @@ static int op_global(struct tp_pickle *k) {
 }
 
 static int op_stack_global(struct tp_pickle *k) {
-  struct tp_pkobj *m, *n;
+  struct tp_pkobj *m = NULL, *n = NULL;
   int rc;
   if ((rc = pop(k, &n)) < 0 || (rc = pop(k, &m)) < 0)
     return rc;
@@ -431,7 +431,7 @@ static int call(struct tp_pickle *k, struct tp_pkobj *g, struct tp_pkobj *a) {
 }
 
 static int op_reduce(struct tp_pickle *k) {
-  struct tp_pkobj *f, *a;
+  struct tp_pkobj *f = NULL, *a = NULL;
   int rc;
   if ((rc = pop(k, &a)) < 0 || (rc = pop(k, &f)) < 0)
     return rc;
@@ -439,14 +439,14 @@ static int op_reduce(struct tp_pickle *k) {
 }
 
 static int op_newobj_ex(struct tp_pickle *k) {
-  struct tp_pkobj *kw;
+  struct tp_pkobj *kw = NULL;
   int rc = pop(k, &kw);
   return rc < 0 ? rc : op_reduce(k);
 }
 
 /* BUILD: an inert object given a dict state becomes that dict; other states are dropped. */
 static int op_build(struct tp_pickle *k) {
-  struct tp_pkobj *st, *o;
+  struct tp_pkobj *st = NULL, *o = NULL;
   int rc;
   if ((rc = pop(k, &st)) < 0 || (rc = pop(k, &o)) < 0)
     return rc;
@@ -464,7 +464,7 @@ static int op_build(struct tp_pickle *k) {
 
 /* BINPERSID: ('storage', type, key, location, numel[, (view_key, offset, size)]). */
 static int op_persid(struct tp_pickle *k) {
-  struct tp_pkobj *pid, *s, *ty;
+  struct tp_pkobj *pid = NULL, *s, *ty;
   int rc;
   if ((rc = pop(k, &pid)) < 0)
     return rc;
@@ -499,7 +499,7 @@ static int text_arg(struct tp_pickle *k, char *buf, size_t n) {
 
 static int op_text_num(struct tp_pickle *k, int op) {
   char buf[64], *end;
-  struct tp_pkobj *o;
+  struct tp_pkobj *o = NULL;
   int rc = text_arg(k, buf, sizeof buf);
   if (rc < 0)
     return rc;
@@ -534,7 +534,7 @@ static int push_simple(struct tp_pickle *k, enum tp_pk_type t, int64_t i) {
 }
 
 static int op_binfloat(struct tp_pickle *k) {
-  struct tp_pkobj *o;
+  struct tp_pkobj *o = NULL;
   uint64_t bits = 0;
   int rc = need(k, 8);
   if (rc < 0)
@@ -570,7 +570,7 @@ static int arg(struct tp_pickle *k, int n, uint64_t *v) {
 }
 
 static int op_pop(struct tp_pickle *k) {
-  struct tp_pkobj *o;
+  struct tp_pkobj *o = NULL;
   return pop(k, &o);
 }
 
@@ -605,7 +605,7 @@ static int op_memo_arg(struct tp_pickle *k, int n, int put) {
 }
 
 static int op_pop_mark(struct tp_pickle *k) {
-  size_t from;
+  size_t from = 0;
   int rc = pop_mark(k, &from);
   if (rc == 0)
     k->sp = from;

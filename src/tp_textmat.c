@@ -18,23 +18,22 @@ struct acc {
   uint64_t n, cap, rows, cols;
 };
 
-/* Text when every byte outside comments is a number character, separator or newline. */
+/* Text when no byte is binary and the first data line starts like a number;
+   later lines are checked by the parser, which names the line that breaks. */
 static int textmat_sniff(const unsigned char *h, size_t len) {
-  int digits = 0, comment = 0;
+  int comment = 0, first = -1;
   for (size_t i = 0; i < len; i++) {
     unsigned char c = h[i];
     if (c == '\n')
       comment = 0;
-    else if (c == 0 || (c < 0x20 && c != '\t' && c != '\r'))
+    else if (c == 0 || c == 0x7f || (c < 0x20 && c != '\t' && c != '\r'))
       return 0;
     else if (comment || c == '#')
       comment = 1;
-    else if (isdigit(c))
-      digits = 1;
-    else if (!strchr("+-.eE, \tnNaAiIfFtTyY\r", c))
-      return 0;
+    else if (first < 0 && c != ' ' && c != '\t' && c != '\r')
+      first = c;
   }
-  return digits;
+  return first >= 0 && (isdigit(first) || strchr("+-.nNiI", first));
 }
 
 static int acc_push(struct acc *a, double x, const char *path, long line) {
