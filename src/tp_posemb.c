@@ -51,6 +51,24 @@ static void list_names(const struct tp_tensor_list *l, int only_candidates,
   }
 }
 
+/* The embedding width of a fairseq checkpoint whose positions are sinusoidal, else 0. */
+static uint64_t fairseq_dim(const struct tp_tensor_list *l) {
+  uint64_t dim = 0;
+  int sinusoidal = 0;
+  for (size_t i = 0; i < l->n; i++) {
+    const struct tp_tensor_info *t = &l->items[i];
+    sinusoidal |= strstr(t->name, "embed_positions._float_tensor") != NULL;
+    if (strstr(t->name, "embed_tokens.weight") && t->ndim == 2)
+      dim = t->shape[1];
+  }
+  return sinusoidal ? dim : 0;
+}
+
+int tp_posemb_table_candidate(const struct tp_tensor_info *t) {
+  uint64_t n, d;
+  return tp_posemb_is_candidate(t->name) && table_shape(t->ndim, t->shape, &n, &d);
+}
+
 int tp_posemb_pick_key(const struct tp_tensor_list *l, const char *file,
                        const char **key) {
   size_t hits = 0, tables = 0, hit = 0, table = 0;
@@ -68,6 +86,12 @@ int tp_posemb_pick_key(const struct tp_tensor_list *l, const char *file,
     *key = l->items[hits ? hit : table].name;
     return 0;
   }
+  if (hits == 0 && (n = fairseq_dim(l)) > 0)
+    return tp_err(TP_ENOKEY, file, -1,
+                  "no positional table stored: fairseq keeps sinusoidal tables "
+                  "out of checkpoints (only 'embed_positions._float_tensor'); "
+                  "generate it instead, e.g. sinusoidal:1026x%llu,padding_idx=1",
+                  (unsigned long long)n);
   list_names(l, hits > 0, names, sizeof names);
   if (hits > 1)
     return tp_err(TP_EAMBIGUOUS, file, -1,
@@ -221,7 +245,11 @@ int tp_posemb_summary(const struct tp_posemb *pe,
     say(b, size, &u, "Only %zu of %zu rows are %s to themselves; the others "
         "have a near-duplicate elsewhere.\n", f->self_max, f->self_rows,
         dist ? "nearest" : "most similar");
-  if (f->band > 0)
+  if (f->band > 0 && f->band <= (long)f->block)
+    say(b, size, &u, "Neighbouring positions are already unlike (mean %.3g at "
+        "offset %zu), so there is no band around the diagonal, as in an "
+        "untrained or random table.\n", f->near, f->block);
+  else if (f->band > 0)
     say(b, size, &u, "%s falls with distance: the mean is %.3g at offset %zu "
         "and drops below half from offset %ld on (band half-width %ld); at "
         "offset %zu it is %.3g.\n", dist ? "Closeness" : "Similarity", f->near,

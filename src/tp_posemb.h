@@ -18,6 +18,8 @@ struct tp_posemb {
 
 /* 1 when a tensor name looks like a positional table (embed_positions, wpe, …). */
 int tp_posemb_is_candidate(const char *name);
+/* 1 when a listed tensor is a candidate by name and has the shape of a table. */
+int tp_posemb_table_candidate(const struct tp_tensor_info *t);
 /* The one positional table in l; records TP_ENOKEY/TP_EAMBIGUOUS naming candidates. */
 int tp_posemb_pick_key(const struct tp_tensor_list *l, const char *file,
                        const char **key);

@@ -141,7 +141,7 @@ static int run_list(struct cli *c) {
       printf("%s\t%s\t", l->items[i].name, l->items[i].dtype);
       for (int k = 0; k < l->items[i].ndim; k++)
         printf(k ? "x%llu" : "%llu", (unsigned long long)l->items[i].shape[k]);
-      printf("%s\n", tp_posemb_is_candidate(l->items[i].name) ? "\tpositional" : "");
+      printf("%s\n", tp_posemb_table_candidate(&l->items[i]) ? "\tpositional" : "");
     }
     tp_tensor_list_free(l);
     return 0;

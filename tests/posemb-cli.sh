@@ -5,7 +5,7 @@ T="$TRAINPLOT"
 D="$TP_TMP"
 SPEC='sinusoidal:100x16,padding_idx=1'
 PY="${TP_PYTHON3:-}"
-tap_plan 22
+tap_plan 24
 
 # json_has FILE EXPR: python3 evaluates EXPR on the parsed JSON as j (needs no numpy).
 json_has() { "$PY" -c "import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if ($2) else 1)" "$1"; }
@@ -72,6 +72,17 @@ else
   skip "python3 with json/zipfile not available"
   skip "python3 with json/zipfile not available"
   skip "python3 with json/zipfile not available"
+fi
+R="${TP_FIXTURES:-}/pos_embeddings"
+if [ -d "$R" ] && [ -n "$PY" ]; then
+  "$T" posemb summary "$R/microgpt-pos_emb-256x64-MicroGptTest.pt" --json > "$D/m.json" 2>/dev/null
+  ok "posemb summary - real 1x256x64 pos_emb checkpoint, expect it picked and squeezed to 256 x 64" \
+    json_has "$D/m.json" "j['key'] == 'model_state._orig_mod.pos_emb' and j['rows'] == 256 and j['dim'] == 64"
+  ok "posemb summary - real fairseq checkpoint without a stored table, expect exit 1 suggesting a sinusoidal spec" \
+    sh -c "'$T' posemb summary '$R/fairseq-transformer-sinusoidal-fairseq-server.pt' 2>'$D/e'; test \$? -eq 1 && grep -q 'sinusoidal:1026x40,padding_idx=1' '$D/e'"
+else
+  skip "real fixtures not found at '$R' or no python3"
+  skip "real fixtures not found at '$R' or no python3"
 fi
 ok "posemb similarity - successful runs, expect no temporary files left" \
   sh -c "! ls -a '$D' | grep -q '\\.tmp'"
