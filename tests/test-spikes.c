@@ -56,7 +56,8 @@ struct movcase {
 static const struct movcase movcases[] = {
     {.n = 1000, .w = 3}, {.n = 1000, .w = 101}, {.n = 1000, .w = 101, .causal = 1},
     {.n = 50, .w = 101}, {.n = 50, .w = 101, .causal = 1}, {.n = 1, .w = 5},
-    {.n = 2000, .w = 31, .causal = 1},
+    {.n = 2000, .w = 31, .causal = 1}, {.n = 3000, .w = 1501},
+    {.n = 3000, .w = 1501, .causal = 1}, {.n = 3000, .w = 1025, .causal = 1},
 };
 #define NMOV (sizeof movcases / sizeof movcases[0])
 
