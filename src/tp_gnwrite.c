@@ -19,9 +19,12 @@ static void num(FILE *fp, const char *sep, double x) {
     fprintf(fp, "%s%.10g", sep, x);
 }
 
-/* Start a block; every block but the first is preceded by two blank lines. */
+/* Start a block; the first one's name line was written above the header. */
 static void block(FILE *fp, const char *name, const char *columns, int first) {
-  fprintf(fp, "%s# %s\n# %s\n", first ? "" : "\n\n", name, columns);
+  if (first)
+    fprintf(fp, "# %s\n", columns);
+  else
+    fprintf(fp, "\n\n# %s\n# %s\n", name, columns);
 }
 
 static void none(FILE *fp, int ncol) {
@@ -151,6 +154,7 @@ int tp_gn_write_stream(FILE *fp, const struct tp_gn_data *d, size_t *rows) {
                   : all_finite(d->s, &idx, &m);
   if (rc < 0)
     return rc;
+  fputs("# series\n", fp); /* every block's first line is its name */
   header(fp, d);
   if (d->columns && m < d->s->n)
     fprintf(fp, "# display: %zu of %zu points kept (min/max envelope over %zu columns, "
