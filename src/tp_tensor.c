@@ -22,11 +22,6 @@ static const struct tp_tensor_reader *const readers[] = {
 };
 #define NREADERS (sizeof readers / sizeof readers[0])
 
-/* Generator specs live in tp_gen.c (another family); the weak reference lets the
-   core link before it lands, and reports the spec as unsupported meanwhile. */
-#pragma weak tp_gen_is_spec
-#pragma weak tp_gen_load
-
 int tp_tensor_alloc(struct tp_tensor **out, const char *name, enum tp_dtype dt,
                     int ndim, const uint64_t *shape, const char *file) {
   uint64_t count = 1, bytes;
@@ -203,35 +198,64 @@ static int check_bounds(int ndim, const uint64_t *shape, uint64_t count,
 }
 
 /* Element e of the storage as double, honouring byte order and kind. */
-static double load_elem(const struct tp__raw *r, uint64_t e, size_t isz) {
-  unsigned char b[8];
+static inline double load_elem(const struct tp__raw *r, uint64_t e, size_t isz, int swap) {
   const unsigned char *p = r->base + e * isz;
   uint16_t u16;
   uint32_t u32;
   uint64_t u64;
-  int swap = r->big_endian != (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__);
-  for (size_t i = 0; i < isz; i++)
-    b[i] = swap ? p[isz - 1 - i] : p[i];
+  float f;
+  double d;
   switch (r->kind) {
-  case TP__F16: memcpy(&u16, b, 2); return tp_half_to_float(u16);
-  case TP__BF16: memcpy(&u16, b, 2); return tp_bf16_to_float(u16);
-  case TP__F32: { float f; memcpy(&u32, b, 4); memcpy(&f, &u32, 4); return f; }
-  case TP__F64: { double d; memcpy(&u64, b, 8); memcpy(&d, &u64, 8); return d; }
+  case TP__F16:
+  case TP__BF16:
+    memcpy(&u16, p, 2);
+    u16 = swap ? __builtin_bswap16(u16) : u16;
+    return r->kind == TP__F16 ? tp_half_to_float(u16) : tp_bf16_to_float(u16);
+  case TP__F32:
+    memcpy(&u32, p, 4);
+    u32 = swap ? __builtin_bswap32(u32) : u32;
+    memcpy(&f, &u32, 4);
+    return f;
+  case TP__F64:
+    memcpy(&u64, p, 8);
+    u64 = swap ? __builtin_bswap64(u64) : u64;
+    memcpy(&d, &u64, 8);
+    return d;
   }
   return 0;
 }
 
-/* Walk the view in C order with an odometer over the strides. */
-static void copy_strided(struct tp_tensor *t, const struct tp__raw *r) {
-  uint64_t idx[TP_MAXDIM] = {0}, pos = r->offset;
+/* n elements from storage index pos with step `step` into t at element i. The
+   common case (contiguous row, native order, same width) is one memcpy. */
+static void copy_run(struct tp_tensor *t, uint64_t i, const struct tp__raw *r,
+                     uint64_t pos, uint64_t step, uint64_t n, int swap) {
   size_t isz = tp__kind_size(r->kind);
-  for (uint64_t i = 0; i < t->count; i++) {
-    double v = load_elem(r, pos, isz);
-    if (t->dtype == TP_F64)
-      ((double *)t->data)[i] = v;
-    else
-      ((float *)t->data)[i] = (float)v;
-    for (int d = t->ndim - 1; d >= 0; d--) {
+  int same = (t->dtype == TP_F32 && r->kind == TP__F32) ||
+             (t->dtype == TP_F64 && r->kind == TP__F64);
+  if (same && !swap && step == 1) {
+    memcpy((char *)t->data + i * isz, r->base + pos * isz, (size_t)n * isz);
+    return;
+  }
+  if (t->dtype == TP_F64)
+    for (uint64_t k = 0; k < n; k++, pos += step)
+      ((double *)t->data)[i + k] = load_elem(r, pos, isz, swap);
+  else
+    for (uint64_t k = 0; k < n; k++, pos += step)
+      ((float *)t->data)[i + k] = (float)load_elem(r, pos, isz, swap);
+}
+
+/* Walk the view in C order: runs along the last dimension, an odometer over the rest. */
+static void copy_strided(struct tp_tensor *t, const struct tp__raw *r) {
+  uint64_t idx[TP_MAXDIM] = {0}, pos = r->offset, run, step;
+  int swap = r->big_endian != (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__);
+  int last = t->ndim - 1;
+  if (t->count == 0)
+    return;
+  run = t->ndim ? t->shape[last] : 1;
+  step = t->ndim ? r->stride[last] : 1;
+  for (uint64_t i = 0; i < t->count; i += run) {
+    copy_run(t, i, r, pos, step, run, swap);
+    for (int d = last - 1; d >= 0; d--) {
       pos += r->stride[d];
       if (++idx[d] < t->shape[d])
         break;
@@ -319,9 +343,8 @@ static int list_spec(const char *spec, struct tp_tensor_list **out) {
   return 0;
 }
 
-static int is_spec(const char *path) {
-  return tp_gen_is_spec && tp_gen_load && tp_gen_is_spec(path);
-}
+/* A generator spec is not a file name, so it never reaches the sniffers. */
+static int is_spec(const char *path) { return tp_gen_is_spec(path); }
 
 int tp_tensor_list_file(const char *path, struct tp_tensor_list **out) {
   const struct tp_tensor_reader *r;
