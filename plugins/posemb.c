@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <gsl/gsl_errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,8 @@ struct value pe_profile(int nargs, struct value *arg, void *priv);
 struct value pe_summary(int nargs, struct value *arg, void *priv);
 struct value pe_datablock(int nargs, struct value *arg, void *priv);
 struct value pe_last_error(int nargs, struct value *arg, void *priv);
+struct value pe_name(int nargs, struct value *arg, void *priv);
+struct value pe_band(int nargs, struct value *arg, void *priv);
 void *gnuplot_init(tp_gp_fn fn);
 void gnuplot_fini(void *priv);
 double gnuplot_version(void);
@@ -166,6 +169,25 @@ struct value pe_datablock(int nargs, struct value *arg, void *priv) {
   return v;
 }
 
+struct value pe_name(int nargs, struct value *arg, void *priv) {
+  (void)nargs, (void)arg, (void)priv;
+  tp_gp_clear_error();
+  if (need_table() < 0)
+    return tp_gp_fail(MODULE);
+  return tp_gp_str(table->key && *table->key ? table->key : table->source);
+}
+
+/* The band half-width in positions, NaN (not an error) when the profile never drops below half. */
+struct value pe_band(int nargs, struct value *arg, void *priv) {
+  (void)nargs, (void)arg, (void)priv;
+  tp_gp_clear_error();
+  if (need_profile() < 0)
+    return tp_gp_fail(MODULE);
+  if (prof->band < 0)
+    return tp_gp_num(NAN);
+  return tp_gp_int((long long)prof->band * (long long)sim->block);
+}
+
 struct value pe_last_error(int nargs, struct value *arg, void *priv) {
   (void)nargs, (void)arg, (void)priv;
   return tp_gp_str(tp_gp_last_error());
@@ -205,6 +227,10 @@ static const struct tp_gpfunc funcs[] = {
      .help = "plain sentences about the pattern (x is ignored)"},
     {.name = "pe_datablock", .params = "x", .nargs = 1, .fn = pe_datablock,
      .help = "the matrix as text for a datablock, up to 1024 rows (x is ignored)"},
+    {.name = "pe_name", .params = "x", .nargs = 1, .fn = pe_name,
+     .help = "the loaded tensor's key, or the file/spec when it has none (x is ignored)"},
+    {.name = "pe_band", .params = "x", .nargs = 1, .fn = pe_band,
+     .help = "band half-width in positions: first offset whose mean similarity is below 0.5; NaN when none"},
     {.name = "pe_last_error", .params = "x", .nargs = 1, .fn = pe_last_error,
      .help = "message of the last failure, \"\" after a success (x is ignored)"},
 };
