@@ -85,9 +85,10 @@ def sim_rows(case, m):
 
 def plain_rows(case, kind):
     tpw, _ = refs(case)
-    head = "| contender | wall | ratio | "
-    head += {"parse": "MB/s | points |", "spikes": "peer's in-process detection | episodes |",
-             "e2e": ""}[kind] + " peak RSS | runs |"
+    cols = ["contender", "wall", "ratio"] + {
+        "parse": ["MB/s", "points"], "spikes": ["peer's in-process detection", "episodes"],
+        "e2e": []}[kind] + ["peak RSS", "runs"]
+    head = "| " + " | ".join(cols) + " |"
     out = [head, "|" + "---|" * (head.count("|") - 1)]
     for k in case["contenders"]:
         s = summ(k)
