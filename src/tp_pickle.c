@@ -25,7 +25,9 @@
 
 #define PK_MAX_STACK (1u << 20)
 #define PK_MAX_MEMO (1u << 24)
-#define PK_MAX_OBJS (1u << 24)
+#define PK_MAX_OBJS (1u << 22)
+/* Memory a pickle may make us spend describing it, whatever its own size. */
+#define PK_MAX_BYTES (1ull << 30)
 
 enum handler { H_NONE, H_TENSOR, H_PARAM, H_DICT, H_OPAQUE, H_STORAGE, H_DTYPE };
 
@@ -89,6 +91,7 @@ struct tp_pickle {
   struct tp_pkobj **stack, **memo, **all;
   size_t sp, scap, nmemo, nall, acap;
   uint64_t nmemo_next; /* MEMOIZE stores at the next free index */
+  uint64_t spent;      /* bytes allocated for objects, items and strings */
   size_t *marks, nmark, mcap;
 };
 
@@ -96,9 +99,17 @@ static long long off(const struct tp_pickle *k) {
   return k->base + (long long)(k->p - k->start);
 }
 
+/* Charge n bytes against the pickle's budget. */
+static int spend(struct tp_pickle *k, uint64_t n) {
+  uint64_t cap = tp_limits_get()->max_bytes < PK_MAX_BYTES ? tp_limits_get()->max_bytes
+                                                           : PK_MAX_BYTES;
+  k->spent += n;
+  return k->spent > cap ? -1 : 0;
+}
+
 /* Grow an array of n items of size sz to hold one more, up to max. */
 static int grow(void **arr, size_t *cap, size_t n, size_t sz, size_t max) {
-  size_t c = *cap ? *cap * 2 : 64;
+  size_t c = *cap ? *cap * 2 : 4;
   void *a;
   if (n < *cap)
     return 0;
@@ -112,7 +123,8 @@ static int grow(void **arr, size_t *cap, size_t n, size_t sz, size_t max) {
 
 static struct tp_pkobj *obj_new(struct tp_pickle *k, enum tp_pk_type t) {
   struct tp_pkobj *o = NULL;
-  if (grow((void **)&k->all, &k->acap, k->nall, sizeof *k->all, PK_MAX_OBJS) < 0 ||
+  if (spend(k, sizeof *o + sizeof *k->all) < 0 ||
+      grow((void **)&k->all, &k->acap, k->nall, sizeof *k->all, PK_MAX_OBJS) < 0 ||
       !(o = calloc(1, sizeof *o))) {
     tp_err(TP_ELIMIT, k->file, off(k), "pickle builds too many objects or memory ran out");
     return NULL;
@@ -141,8 +153,9 @@ static int pop(struct tp_pickle *k, struct tp_pkobj **o) {
 
 /* Append to a list/tuple/dict item array. */
 static int add_item(struct tp_pickle *k, struct tp_pkobj *c, struct tp_pkobj *x) {
-  if (grow((void **)&c->v, &c->cap, c->n, sizeof *c->v, PK_MAX_OBJS) < 0)
-    return tp_err(TP_ELIMIT, k->file, off(k), "pickle container too large");
+  if ((c->n == c->cap && spend(k, (c->cap ? c->cap : 4) * sizeof *c->v) < 0) ||
+      grow((void **)&c->v, &c->cap, c->n, sizeof *c->v, PK_MAX_OBJS) < 0)
+    return tp_err(TP_ELIMIT, k->file, off(k), "pickle container too large or over the memory budget");
   c->v[c->n++] = x;
   return 0;
 }
@@ -167,6 +180,8 @@ static int new_str(struct tp_pickle *k, enum tp_pk_type t, uint64_t n) {
   int rc;
   if ((rc = need(k, n)) < 0)
     return rc;
+  if (spend(k, n + 1) < 0)
+    return tp_err(TP_ELIMIT, k->file, off(k), "pickle strings exceed the memory budget");
   if (!(o = obj_new(k, t)) || !(o->s = malloc((size_t)n + 1)))
     return tp_err(TP_ENOMEM, k->file, off(k), "out of memory");
   memcpy(o->s, k->p, (size_t)n);
