@@ -75,6 +75,16 @@ static const struct global globals[] = {
     {.module = "builtins", .name = "frozenset", .h = H_OPAQUE},
     {.module = "builtins", .name = "slice", .h = H_OPAQUE},
     {.module = "builtins", .name = "complex", .h = H_OPAQUE},
+    /* plain type names (a defaultdict's factory): placeholders, never called */
+    {.module = "builtins", .name = "list", .h = H_OPAQUE},
+    {.module = "builtins", .name = "dict", .h = H_OPAQUE},
+    {.module = "builtins", .name = "tuple", .h = H_OPAQUE},
+    {.module = "builtins", .name = "int", .h = H_OPAQUE},
+    {.module = "builtins", .name = "float", .h = H_OPAQUE},
+    {.module = "builtins", .name = "str", .h = H_OPAQUE},
+    {.module = "builtins", .name = "bytes", .h = H_OPAQUE},
+    {.module = "builtins", .name = "bytearray", .h = H_OPAQUE},
+    {.module = "builtins", .name = "bool", .h = H_OPAQUE},
 };
 
 /* Modules whose names get the stronger message: their callables run code. */
@@ -319,6 +329,11 @@ static int op_fill_mark(struct tp_pickle *k, int pairs) {
 }
 
 static const struct global *find_global(const char *mod, const char *name) {
+  /* protocols 0-2 write Python 2 module names (pickle's fix_imports) */
+  if (!strcmp(mod, "__builtin__"))
+    mod = "builtins";
+  else if (!strcmp(mod, "copy_reg"))
+    mod = "copyreg";
   for (size_t i = 0; i < sizeof globals / sizeof globals[0]; i++)
     if (!strcmp(globals[i].module, mod) && (!globals[i].name || !strcmp(globals[i].name, name)))
       return &globals[i];

@@ -116,6 +116,7 @@ def plain():
     # crafted torch zips
     torch_zip("bad_torch_os_system.pt", b"\x80\x02" + pk_call("os", "system", "echo pwned") + b".")
     torch_zip("bad_torch_eval.pt", b"\x80\x02" + pk_call("builtins", "eval", "1+1") + b".")
+    torch_zip("bad_torch_eval2.pt", b"\x80\x02" + pk_call("__builtin__", "eval", "1+1") + b".")
     torch_zip("bad_torch_unknown.pt", b"\x80\x02" + pk_call("mymodule", "Thing", "x") + b".")
     torch_zip("bad_torch_opcode.pt", b"\x80\x02\x82\x01.")
     torch_zip("bad_torch_nostop.pt", b"\x80\x02}q\x00")
@@ -204,6 +205,15 @@ def torch_files(torch):
         ref("torch_gnorm_%s.pt" % sfx, [9], [float(t) for t in gnorms])
         torch.save(w[:, 0].clone(), path("torch_1d_%s.pt" % sfx), _use_new_zipfile_serialization=new)
         ref("torch_1d_%s.pt" % sfx, [10], w[:, 0].double().tolist())
+    import collections
+    import numpy
+    # inert non-tensor content real checkpoints carry; only 'w' is a tensor
+    torch.save({"best": numpy.float64(1.5), "arr": numpy.arange(3.0), "w": w[:2, :3].clone(),
+                "dev": torch.device("cpu"), "size": torch.Size([2, 3]), "dtype": torch.float32,
+                "raw": b"\x00\xff", "set": {1, 2}, "dd": collections.defaultdict(list, a=[1])},
+               path("torch_mixed.pt"))
+    ref("torch_mixed.pt", [2, 3], w[:2, :3].double().reshape(-1).tolist())
+    torch.save(torch.nn.Linear(2, 3), path("bad_torch_module.pt"))
     torch.save([0.5, 1.5, 2.0], path("torch_floats.pt"))
     ref("torch_floats.pt", [3], [0.5, 1.5, 2.0])
     cut("torch_zip.pt", "bad_torch_trunc.pt", -100)
