@@ -1,8 +1,11 @@
 /* The (step, value) series container and the content-detecting log reader loop. */
 #include <config.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <json-c/json.h>
 
 #include "tp_error.h"
 #include "tp_io.h"
@@ -94,4 +97,174 @@ void tp_series_bad_line(struct tp_series *s, long line) {
   if (s->n_malformed < TP_SERIES_BADLINES)
     s->malformed_line[s->n_malformed] = line;
   s->n_malformed++;
+}
+
+/* ---- helpers shared by the log readers ---- */
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+
+/* Candidate positions where both the first and the last needle byte match, 16 at a time
+   (W. Muła's "SIMD-friendly" substring search); glibc's memmem is ~1 GB/s on logs. */
+static const char *find_sse2(const char **hp, const char *end, const char *nd, size_t m) {
+  const char *h = *hp;
+  const __m128i first = _mm_set1_epi8(nd[0]), last = _mm_set1_epi8(nd[m - 1]);
+  for (; end - h >= (ptrdiff_t)(m + 15); h += 16) {
+    __m128i a = _mm_loadu_si128((const __m128i *)(const void *)h);
+    __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(h + m - 1));
+    unsigned mask = (unsigned)_mm_movemask_epi8(
+        _mm_and_si128(_mm_cmpeq_epi8(a, first), _mm_cmpeq_epi8(b, last)));
+    while (mask) {
+      int i = __builtin_ctz(mask);
+      if (!memcmp(h + i + 1, nd + 1, m - 2))
+        return h + i;
+      mask &= mask - 1;
+    }
+  }
+  *hp = h; /* the tail shorter than one block is left to the caller */
+  return NULL;
+}
+#endif
+
+const char *tp__find(const char *h, const char *end, const char *needle, size_t m) {
+  if (m == 0)
+    return h;
+  if (m == 1)
+    return memchr(h, needle[0], (size_t)(end - h));
+#ifdef __SSE2__
+  const char *r = find_sse2(&h, end, needle, m);
+  if (r)
+    return r;
+#endif
+  while (end - h >= (ptrdiff_t)m) {
+    const char *p = memchr(h, needle[0], (size_t)(end - h) - m + 1);
+    if (!p)
+      return NULL;
+    if (!memcmp(p, needle, m))
+      return p;
+    h = p + 1;
+  }
+  return NULL;
+}
+
+long tp__line_at(struct tp__lines *c, const char *p) {
+  while (c->pos < p) {
+    const char *nl = memchr(c->pos, '\n', (size_t)(p - c->pos));
+    if (!nl) {
+      c->pos = p;
+      break;
+    }
+    c->line++;
+    c->pos = nl + 1;
+  }
+  return c->line;
+}
+
+void tp__bad_at(struct tp_series *s, struct tp__lines *c, const char *p) {
+  tp_series_bad_line(s, s->n_malformed < TP_SERIES_BADLINES ? tp__line_at(c, p) : 0);
+}
+
+int tp__series_done(struct tp_series *s, const char *path, const char *format,
+                    const char *key) {
+  snprintf(s->format, sizeof s->format, "%s", format);
+  snprintf(s->key, sizeof s->key, "%s", key ? key : "");
+  if (s->n == 0) {
+    if (s->n_malformed)
+      return tp_err_line(TP_ECORRUPT, path, s->malformed_line[0],
+                         "%s log: all %zu '%s' records are malformed", format,
+                         s->n_malformed, s->key);
+    return tp_err(TP_EEMPTY, path, -1, "%s log: no '%s' records found", format, s->key);
+  }
+  return 0;
+}
+
+/* ---- the reader table and the detection loop ---- */
+
+static const struct tp_series_reader *const readers[] = {
+    &tp_fairseq_reader,
+    &tp_plain_reader,
+};
+
+const struct tp_series_reader *const *tp_series_readers(size_t *n) {
+  *n = sizeof readers / sizeof readers[0];
+  return readers;
+}
+
+/* The reader with the highest confidence; the table order breaks ties. */
+static int detect(const char *path, const struct tp_series_reader **out) {
+  unsigned char *head = malloc(TP__SNIFF_BYTES);
+  size_t got = 0, i;
+  int best = 0, rc;
+  if (!head)
+    return tp_err(TP_ENOMEM, path, -1, "out of memory");
+  if ((rc = tp_file_head(path, head, TP__SNIFF_BYTES, &got)) < 0) {
+    free(head);
+    return rc;
+  }
+  *out = NULL;
+  for (i = 0; i < sizeof readers / sizeof readers[0]; i++) {
+    int c = readers[i]->sniff(head, got);
+    if (c > best) {
+      best = c;
+      *out = readers[i];
+    }
+  }
+  free(head);
+  if (!*out)
+    return tp_err(TP_EFORMAT, path, 0,
+                  got ? "not a training log trainplot knows (fairseq, megatron, hf "
+                        "trainer_state, jsonl, tfevents, npy/pt, csv, plain)"
+                      : "empty file");
+  return 0;
+}
+
+int tp_series_read(const char *path, const struct tp_series_opts *o,
+                   struct tp_series **out) {
+  static const struct tp_series_opts none;
+  const struct tp_series_reader *r;
+  int rc;
+  *out = NULL;
+  if ((rc = detect(path, &r)) < 0)
+    return rc;
+  return r->read(path, o ? o : &none, out);
+}
+
+int tp__json_number(struct json_object *v, double *out) {
+  const char *str, *stop;
+  size_t len;
+  switch (json_object_get_type(v)) {
+  case json_type_double:
+  case json_type_int:
+    *out = json_object_get_double(v);
+    return 1;
+  case json_type_string: /* fairseq's json logger writes "1.421" */
+    str = json_object_get_string(v);
+    len = (size_t)json_object_get_string_len(v);
+    *out = tp_parse_double(str, str + len, &stop);
+    return stop > str && stop == str + len;
+  default:
+    return 0;
+  }
+}
+
+int tp__json_key_error(const char *path, long line, const char *key,
+                       struct json_object *obj, const char *what) {
+  char list[512];
+  size_t used = 0;
+  int n = 0;
+  list[0] = '\0';
+  if (obj && json_object_is_type(obj, json_type_object)) {
+    json_object_object_foreach(obj, k, v) {
+      (void)v;
+      if (used + strlen(k) + 8 < sizeof list)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", n ? ", " : "", k);
+      else if (used + 6 < sizeof list) {
+        used += (size_t)snprintf(list + used, sizeof list - used, ", …");
+        break;
+      }
+      n++;
+    }
+  }
+  return tp_err_line(TP_ENOKEY, path, line, "key '%s' not found in %s; keys there: %s",
+                     key, what, n ? list : "(none)");
 }

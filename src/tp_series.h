@@ -53,4 +53,40 @@ const struct tp_series_reader *const *tp_series_readers(size_t *n);
 /* Fast decimal parser: correctly rounded like strtod, falls back to it when needed. */
 double tp_parse_double(const char *s, const char *end, const char **stop);
 
+/* The log readers, declared here so the table can name them. */
+extern const struct tp_series_reader tp_array_reader;
+extern const struct tp_series_reader tp_csv_reader;
+extern const struct tp_series_reader tp_fairseq_reader;
+extern const struct tp_series_reader tp_hf_reader;
+extern const struct tp_series_reader tp_jsonl_reader;
+extern const struct tp_series_reader tp_megatron_reader;
+extern const struct tp_series_reader tp_plain_reader;
+extern const struct tp_series_reader tp_tfevents_reader;
+
+/* ---- internals shared by the log readers (tp__ prefix; not for callers) ---- */
+
+#define TP__SNIFF_BYTES 262144 /* head given to sniffers: past model printouts and job preambles */
+
+/* First occurrence of needle[0..m) in [h, end), or NULL; SSE2 where available. */
+const char *tp__find(const char *h, const char *end, const char *needle, size_t m);
+
+/* A lazy line counter: line numbers are only computed for the few lines reported. */
+struct tp__lines {
+  const char *pos; /* start of line `line` (1-based) */
+  long line;
+};
+/* 1-based line number of p; p must not move backwards between calls. */
+long tp__line_at(struct tp__lines *c, const char *p);
+/* Count the line holding p as malformed (its number only while it is kept). */
+void tp__bad_at(struct tp_series *s, struct tp__lines *c, const char *p);
+/* Name the series; TP_EEMPTY/TP_ECORRUPT when it has no points. */
+int tp__series_done(struct tp_series *s, const char *path, const char *format,
+                    const char *key);
+struct json_object;
+/* A JSON number, or a string holding one (fairseq quotes them); 1 on success. */
+int tp__json_number(struct json_object *v, double *out);
+/* Record TP_ENOKEY for key, listing the keys of obj (a record at line, in what). */
+int tp__json_key_error(const char *path, long line, const char *key,
+                       struct json_object *obj, const char *what);
+
 #endif
