@@ -181,8 +181,8 @@ int tp__series_done(struct tp_series *s, const char *path, const char *format,
 /* ---- the reader table and the detection loop ---- */
 
 static const struct tp_series_reader *const readers[] = {
-    &tp_fairseq_reader,
-    &tp_plain_reader,
+    &tp_fairseq_reader, &tp_megatron_reader, &tp_hf_reader,  &tp_jsonl_reader,
+    &tp_tfevents_reader, &tp_array_reader,   &tp_csv_reader, &tp_plain_reader,
 };
 
 const struct tp_series_reader *const *tp_series_readers(size_t *n) {
