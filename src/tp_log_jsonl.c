@@ -23,6 +23,7 @@ struct jl {
   const char *key;   /* NULL until a default is found */
   int stepmode;      /* -1 unknown, 0 index, 1 from the record */
   long first_line;   /* first object line, for the key list */
+  size_t with_key;   /* objects holding the key: none means a wrong key, not bad lines */
   json_tokener *tok;
   struct tp_series *s;
 };
@@ -61,6 +62,7 @@ static int take(struct jl *j, struct json_object *o, long line) {
         j->key = default_keys[i];
   if (!j->key || !json_object_object_get_ex(o, j->key, &v))
     return 0;
+  j->with_key++;
   if (!tp__json_number(v, &x)) {
     tp_series_bad_line(j->s, line);
     return 0;
@@ -125,7 +127,7 @@ static int jsonl_read(const char *path, const struct tp_series_opts *o,
     rc = tp_err(TP_ENOMEM, path, -1, "out of memory");
   if (rc == 0)
     rc = scan(&j, p, end);
-  if (rc == 0 && j.s->n == 0 && j.s->n_malformed == 0)
+  if (rc == 0 && j.with_key == 0)
     rc = no_key(&j, p, end, j.key ? j.key : default_keys[0]);
   if (rc == 0) {
     j.s->has_step = j.stepmode == 1;

@@ -163,11 +163,17 @@ static int pass(struct tf *t, const struct tp_map *m, const char *tag) {
   return frames(t, m->data, m->size);
 }
 
+static int has_tag(const struct tf *t, const char *tag) {
+  for (size_t i = 0; i < t->ntags; i++)
+    if (!strcmp(t->tags[i], tag))
+      return 1;
+  return 0;
+}
+
 static const char *pick_tag(const struct tf *t) {
   for (size_t k = 0; k < sizeof default_tags / sizeof *default_tags; k++)
-    for (size_t i = 0; i < t->ntags; i++)
-      if (!strcmp(t->tags[i], default_tags[k]))
-        return default_tags[k];
+    if (has_tag(t, default_tags[k]))
+      return default_tags[k];
   return NULL;
 }
 
@@ -192,10 +198,15 @@ static int tf_run(struct tf *t, const struct tp_map *m, const char *want) {
   }
   if ((rc = pass(t, m, tag)) < 0)
     return rc;
-  if (t->s->n == 0 && t->s->n_malformed == 0 && want) {
-    if ((rc = pass(t, m, NULL)) < 0)
-      return rc;
-    return no_tag(t, want);
+  if (t->s->n == 0 && want) { /* wrong tag, or every record with it damaged? */
+    struct tp_series *kept = t->s;
+    t->s = NULL;
+    if ((rc = pass(t, m, NULL)) < 0 || !has_tag(t, want)) {
+      tp_series_free(kept);
+      return rc < 0 ? rc : no_tag(t, want);
+    }
+    tp_series_free(t->s);
+    t->s = kept;
   }
   t->s->has_step = 1;
   return tp__series_done(t->s, t->path, "tfevents", tag);
