@@ -115,7 +115,7 @@ def gen_series(c, n):
 
 def contender(name, argv, trainplot=False, out=None, check=None, reps=None, role=None):
     """One side of a comparison; role tells the report how to read it (e.g. "kernel")."""
-    return {"name": name, "argv": argv, "trainplot": trainplot, "outfile": out,
+    return {"name": name, "argv": [str(a) for a in argv], "trainplot": trainplot, "outfile": out,
             "check": check, "reps": reps, "role": role, "runs": [], "skip": None}
 
 

@@ -41,6 +41,8 @@ def similarity(c, m):
     kern = c.probe_bin("sim-kernel")
     kern_why = b.available(c, [kern, t["table"]], "sim-kernel probe (tp_sim_compute)") if kern \
         else "not built: bench/sim-kernel.c did not compile against libtpcore (see bench/run)"
+    blas = c.probe_bin("probe-blas")
+    blas_why = None if blas else "not built: bench/probe-blas.c (see bench/run)"
     cases = []
     for i, (n, d, reps) in enumerate(c.size("tables")):
         f = b.gen_table(c, n, d)
@@ -51,6 +53,8 @@ def similarity(c, m):
                              trainplot=True, out=out("tp")), tp_why, c, title),
               mark(contender("trainplot kernel", [kern, f], trainplot=True, role="kernel"),
                    kern_why, c, title),
+              mark(contender("machine ceiling: best of cblas_sgemm, cblas_ssyrk", [blas, n, d, 1],
+                             role="ceiling"), blas_why, c, title),
               peer(c, m, title, "numpy normalise + matmul", "sim-numpy", [f, out("np")],
                    out=out("np")),
               peer(c, m, title, "sklearn cosine_similarity", "sim-sklearn", [f, out("sk")],

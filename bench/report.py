@@ -59,10 +59,19 @@ def gflops(case, sec):
     return 2.0 * case["n"] ** 2 * case["d"] / sec / 1e9 if sec else None
 
 
+def ceiling(case):
+    """The fastest time the machine's BLAS needs for this Gram matrix, probed inside the case."""
+    for k in case["contenders"]:
+        s = summ(k)
+        if k.get("role") == "ceiling" and s and "kernel" in s:
+            return s["kernel"]
+    return None
+
+
 def sim_rows(case, m):
     tpw, tpk = refs(case)
-    ceil = (m.get("blas") or {}).get("sgemm_gflops")
-    out = ["| contender | kernel | GFLOP/s (2n²d) | % of sgemm ceiling | kernel ratio | "
+    ideal = ceiling(case)
+    out = ["| contender | kernel | GFLOP/s (2n²d) | % of BLAS ceiling | kernel ratio | "
            "process wall | wall ratio | peak RSS | runs |", "|" + "---|" * 9]
     for k in case["contenders"]:
         s = summ(k)
@@ -70,15 +79,17 @@ def sim_rows(case, m):
             out.append("| %s | skipped: %s |||||||| |" % (k["name"], k["skip"]))
             continue
         g = gflops(case, s.get("kernel"))
-        kr = "" if k["trainplot"] else ratio(s.get("kernel"), tpk and tpk.get("kernel"))
-        wr = "" if k["trainplot"] or k.get("role") else ratio(s["wall"], tpw and tpw["wall"])
+        peerish = not k["trainplot"] and k.get("role") != "ceiling"
+        kr = ratio(s.get("kernel"), tpk and tpk.get("kernel")) if peerish else ""
+        wr = "" if not peerish or k.get("role") else ratio(s["wall"], tpw and tpw["wall"])
         name = k["name"] + (" (extrapolated from %s of %s rows)" % (s["json"].get("rows"),
                                                                     case["n"])
                             if k.get("role") == "extrapolated" else "")
-        wall = "—" if k.get("role") == "extrapolated" else trange(s)
+        wall = "—" if k.get("role") in ("extrapolated", "ceiling") else trange(s)
         out.append("| %s | %s | %s | %s | %s | %s | %s | %.0f MB | %d |" % (
             name, trange(s, "kernel", "kmin", "kmax"), "%.3g" % g if g else "—",
-            "%.0f%%" % (100 * g / ceil) if g and ceil else "—", kr, wall, wr, s["rss"],
+            "%.0f%%" % (100 * ideal / s["kernel"]) if ideal and s.get("kernel") else "—",
+            kr, wall, wr, s["rss"],
             s["runs"]))
     return out
 
@@ -112,10 +123,10 @@ def reason(kind, case, peer, tpw, tpk, m, on_kernel):
     ceil = (m.get("blas") or {}).get("sgemm_gflops")
     bw = (m.get("membw") or {}).get("copy_gbs")
     if kind == "sim" and on_kernel:
-        gp, gt = gflops(case, peer["kernel"]), gflops(case, tpk["kernel"])
-        r = "peer reaches %.0f%% of the sgemm ceiling, trainplot %.0f%%" % (
-            100 * gp / ceil, 100 * gt / ceil) if ceil else "peer kernel %s vs trainplot %s" % (
-            t(peer["kernel"]), t(tpk["kernel"]))
+        ideal = ceiling(case)
+        r = "peer reaches %.0f%% of the BLAS ceiling probed in this case, trainplot %.0f%%" % (
+            100 * ideal / peer["kernel"], 100 * ideal / tpk["kernel"]) if ideal else \
+            "peer kernel %s vs trainplot %s" % (t(peer["kernel"]), t(tpk["kernel"]))
         if tpk["kernel"] < 0.01:
             r += "; at this size fixed per-call costs dominate"
         return r + " (both call the same OpenBLAS)"
@@ -147,7 +158,7 @@ def losses(groups, m):
             tpw, tpk = refs(case)
             for k in case["contenders"]:
                 s = summ(k)
-                if k["trainplot"] or not s:
+                if k["trainplot"] or not s or k.get("role") == "ceiling":
                     continue
                 if tpk and s.get("kernel") and s["kernel"] < tpk["kernel"]:
                     out.append("- **%s**, kernel: %s %s vs trainplot %s — %s." % (
@@ -268,8 +279,11 @@ def write(path, m, groups, notes, quick):
           "`ru_maxrss` from `wait4`. Python start-up and imports are included in wall time.",
           "- \"kernel\" is the compute alone: the peers time it in-process after a warm-up on "
           "8 rows; trainplot's is timed by `bench/sim-kernel.c` calling `tp_sim_compute` on "
-          "the same file after the same warm-up. GFLOP/s counts 2n²d for every contender "
-          "(syrk does about half of that arithmetic, so it may pass 100% of the sgemm ceiling).",
+          "the same file after the same warm-up. GFLOP/s counts 2n²d for every contender; "
+          "syrk does about half of that arithmetic. The BLAS ceiling is probed inside each "
+          "similarity case, interleaved with the contenders (`bench/probe-blas.c`: the faster "
+          "of cblas_sgemm and cblas_ssyrk on the same shape, output pages pre-faulted); "
+          "'% of BLAS ceiling' is that time over the contender's kernel time.",
           "- Parsers must report the number of points in the file; a run that does not is "
           "counted as failed, not as fast.",
           "- The similarity peers write their matrix as float32 like trainplot does; the "
