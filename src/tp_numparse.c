@@ -154,7 +154,97 @@ static double slow(const char *s, const char *end) {
   return v;
 }
 
-double tp_parse_double(const char *s, const char *end, const char **stop) {
+static const uint64_t pow10_int[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
+                                       100000000};
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* Up to 8 leading digits of the 8 bytes at p without a branch per digit (SWAR): which
+   bytes are digits, then the classic pairwise multiply-add of 8 digits in one register.
+   Variable-length runs are what make a digit loop mispredict. Returns the digit count. */
+static inline int swar8(const char *p, uint64_t *val) {
+  uint64_t v, x, nd;
+  memcpy(&v, p, 8);
+  x = v ^ UINT64_C(0x3030303030303030); /* a digit byte becomes 0..9 */
+  nd = (((x & UINT64_C(0x7F7F7F7F7F7F7F7F)) + UINT64_C(0x7676767676767676)) | x) &
+       UINT64_C(0x8080808080808080); /* high bit set where the byte is not 0..9 */
+  int n = nd ? __builtin_ctzll(nd) >> 3 : 8;
+  if (n == 0)
+    return 0;
+  x <<= 8 * (8 - n); /* right-align: the missing digits become leading zeros */
+  x = x * 10 + (x >> 8);
+  x = ((x & UINT64_C(0x000000FF000000FF)) * (100 + (UINT64_C(1000000) << 32)) +
+       ((x >> 16) & UINT64_C(0x000000FF000000FF)) * (1 + (UINT64_C(10000) << 32))) >> 32;
+  *val = x;
+  return n;
+}
+#define HAVE_SWAR 1
+#else
+#define HAVE_SWAR 0
+#endif
+
+/* Accumulate a run of digits into *w: 8 at a time where 8 bytes are readable. */
+static inline __attribute__((always_inline)) const char *run(const char *p, const char *end,
+                                                            uint64_t *w) {
+  uint64_t x = *w, v;
+  int n;
+  while (HAVE_SWAR && end - p >= 8 && (n = swar8(p, &v)) > 0) {
+    x = x * pow10_int[n] + v;
+    p += n;
+    if (n < 8)
+      break;
+  }
+  for (; p < end && is_digit(*p); p++)
+    x = x * 10 + (unsigned)(*p - '0');
+  *w = x;
+  return p;
+}
+
+/* The common case in one tight loop: at most 19 digits in all, a short exponent, and a
+   mantissa and power of ten that are both exact doubles. Returns 0 to let the general
+   scanner decide (more digits, nan/inf, no digits, or a value needing strtod). */
+static int fast(const char *s, const char *end, double *out, const char **stop) {
+  const char *p = s, *d;
+  uint64_t w = 0;
+  int neg = 0, nd, e = 0;
+  if (p < end && (*p == '-' || *p == '+'))
+    neg = *p++ == '-';
+  d = p;
+  p = run(p, end, &w);
+  nd = (int)(p - d);
+  if (p < end && *p == '.') {
+    const char *f = ++p;
+    p = run(p, end, &w);
+    e = -(int)(p - f);
+    nd += (int)(p - f);
+  }
+  if (nd == 0 || nd > 19)
+    return 0;
+  if (p < end && (*p | 0x20) == 'e') {
+    const char *q = p + 1;
+    int eneg = 0, x = 0, k = 0;
+    if (q < end && (*q == '+' || *q == '-'))
+      eneg = *q++ == '-';
+    for (; q < end && is_digit(*q) && k < 5; q++, k++)
+      x = x * 10 + (*q - '0');
+    if (k == 5)
+      return 0;
+    if (k) {
+      e += eneg ? -x : x;
+      p = q;
+    }
+  }
+  if (w > (UINT64_C(1) << 53) || e < -22 || e > 22)
+    return 0;
+  double m = (double)(int64_t)w; /* w <= 2^53: the signed conversion is one instruction */
+  *out = e < 0 ? m / pow10_exact[-e] : m * pow10_exact[e];
+  *out = neg ? -*out : *out;
+  *stop = p;
+  return 1;
+}
+
+/* Everything the fast path declines: long digit runs, big exponents, nan/inf, no number. */
+static __attribute__((noinline, cold)) double general(const char *s, const char *end,
+                                                      const char **stop) {
   struct scan sc;
   double v;
   const char *p = s;
@@ -174,10 +264,22 @@ double tp_parse_double(const char *s, const char *end, const char **stop) {
     *stop = sc.end;
   if (sc.w == 0)
     return sc.neg ? -0.0 : 0.0;
-  if (FAST_PATH_OK && !sc.inexact && sc.w <= (UINT64_C(1) << 53) && sc.exp10 >= -22 && sc.exp10 <= 22) {
+  if (FAST_PATH_OK && !sc.inexact && sc.w <= (UINT64_C(1) << 53) && sc.exp10 >= -22 &&
+      sc.exp10 <= 22) {
     v = (double)sc.w;
     v = sc.exp10 < 0 ? v / pow10_exact[-sc.exp10] : v * pow10_exact[sc.exp10];
     return sc.neg ? -v : v;
   }
   return slow(s, sc.end);
+}
+
+double tp_parse_double(const char *s, const char *end, const char **stop) {
+  double v;
+  const char *fstop;
+  if (FAST_PATH_OK && fast(s, end, &v, &fstop)) {
+    if (stop)
+      *stop = fstop;
+    return v;
+  }
+  return general(s, end, stop);
 }

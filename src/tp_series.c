@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <json-c/json.h>
 
@@ -47,12 +48,22 @@ static int next_cap(size_t cap, size_t *out) {
   return 0;
 }
 
-/* Resize both arrays together; on failure the series keeps its old arrays. */
-static int grow(struct tp_series *s) {
-  size_t c;
-  int rc = next_cap(s->cap, &c);
-  if (rc < 0)
-    return rc;
+/* Ask for transparent huge pages on a big array: a 10^7-point log otherwise spends a
+   fifth of its time in 4 KiB page faults. Advisory; failure changes nothing. */
+static void huge_pages(void *p, size_t bytes) {
+#ifdef MADV_HUGEPAGE
+  const uintptr_t huge = (uintptr_t)2 << 20;
+  uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), b = ((uintptr_t)p + bytes) & ~(huge - 1);
+  if (bytes >= 4 * huge && b > a)
+    madvise((void *)a, b - a, MADV_HUGEPAGE);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
+/* Resize both arrays to c points; on failure the series keeps its old arrays. */
+static int resize(struct tp_series *s, size_t c) {
   double *st = realloc(s->step, c * sizeof *st);
   if (!st)
     return tp_err(TP_ENOMEM, NULL, -1, "cannot grow series to %zu points", c);
@@ -62,7 +73,26 @@ static int grow(struct tp_series *s) {
     return tp_err(TP_ENOMEM, NULL, -1, "cannot grow series to %zu points", c);
   s->value = v;
   s->cap = c;
+  huge_pages(s->step, c * sizeof *st);
+  huge_pages(s->value, c * sizeof *v);
   return 0;
+}
+
+static int grow(struct tp_series *s) {
+  size_t c;
+  int rc = next_cap(s->cap, &c);
+  return rc < 0 ? rc : resize(s, c);
+}
+
+int tp__series_reserve(struct tp_series *s, size_t n) {
+  const struct tp_limits *lim = tp_limits_get();
+  if (n <= s->cap)
+    return 0;
+  if (n > lim->max_elements)
+    n = (size_t)lim->max_elements; /* a guess past the limit: grow() reports it if it comes true */
+  if (n > SIZE_MAX / sizeof(double) || (uint64_t)n * sizeof(double) > lim->max_bytes)
+    return 0;
+  return n > s->cap ? resize(s, n) : 0;
 }
 
 int tp_series_push(struct tp_series *s, double step, double value) {

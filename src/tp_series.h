@@ -79,6 +79,8 @@ struct tp__lines {
 long tp__line_at(struct tp__lines *c, const char *p);
 /* Count the line holding p as malformed (its number only while it is kept). */
 void tp__bad_at(struct tp_series *s, struct tp__lines *c, const char *p);
+/* Make room for about n points up front (a reader's estimate from the file size). */
+int tp__series_reserve(struct tp_series *s, size_t n);
 /* Name the series; TP_EEMPTY/TP_ECORRUPT when it has no points. */
 int tp__series_done(struct tp_series *s, const char *path, const char *format,
                     const char *key);
