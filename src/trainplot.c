@@ -141,18 +141,34 @@ static const struct loaded *find_module(const char *name) {
   return NULL;
 }
 
+/* Print s for a Markdown table cell: a bare '|' would end the cell. */
+static void md(const char *s) {
+  for (; *s; s++) {
+    if (*s == '|')
+      putchar('\\');
+    putchar(*s);
+  }
+}
+
 /* The README's reference section, generated from the same descriptor tables. */
 static int cmd_reference(void) {
   for (size_t i = 0; i < nmods; i++) {
     const struct tp_module *m = mods[i].mod;
     printf("### Module `%s`\n\n%s\n\n", m->name, m->summary);
     printf("| command | what it does |\n|---|---|\n");
-    for (size_t c = 0; c < m->ncommands; c++)
-      printf("| `trainplot %s %s %s` | %s |\n", m->name, m->commands[c].name,
-             m->commands[c].usage, m->commands[c].help);
+    for (size_t c = 0; c < m->ncommands; c++) {
+      printf("| `trainplot %s %s ", m->name, m->commands[c].name);
+      md(m->commands[c].usage);
+      printf("` | ");
+      md(m->commands[c].help);
+      printf(" |\n");
+    }
     printf("\n| gnuplot function | what it returns |\n|---|---|\n");
-    for (size_t f = 0; f < m->nfuncs; f++)
-      printf("| `%s(%s)` | %s |\n", m->funcs[f].name, m->funcs[f].params, m->funcs[f].help);
+    for (size_t f = 0; f < m->nfuncs; f++) {
+      printf("| `%s(%s)` | ", m->funcs[f].name, m->funcs[f].params);
+      md(m->funcs[f].help);
+      printf(" |\n");
+    }
     printf("\n");
   }
   return 0;
