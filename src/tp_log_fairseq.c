@@ -1,5 +1,5 @@
-/* fairseq training logs: train_inner `key=value` lines (simple and legacy formats), hydra
-   JSON lines, epoch/valid summaries on request, and fp16 overflow notes.
+/* fairseq training logs: train_inner `key=value` lines (simple and legacy formats), JSON
+   lines (hydra, or --log-format json), epoch/valid summaries on request, and fp16 overflow notes.
    Records are found by scanning the mapped file for the key itself, so the many other lines
    (model printout, INFO noise) cost one vectorised pass. An overflow note is attached to the
    step of the NEXT record: fairseq's record at num_updates=N sums the interval that ended at N,
@@ -25,6 +25,7 @@ struct fs {
   struct tp_series *s;
   struct tp__lines lines;
   enum fs_kind kind;
+  int json_simple;     /* FS_JSON: "| train_inner | {…}" lines instead of hydra's */
   const char *key;
   char needle[192];
   size_t nlen;
@@ -137,7 +138,8 @@ static struct json_object *json_get(const struct fs *f, struct json_object *o, c
   return json_object_object_get_ex(o, k, &v) ? v : NULL;
 }
 
-/* One hydra JSON record: `[time][train_inner][INFO] - {…}` between hit and le. */
+/* One JSON record, hydra's `[time][train_inner][INFO] - {…}` or the simple logger's
+   `… | train_inner | {…}` (--log-format json), between hit and le. */
 static int json_record(struct fs *f, const char *hit, const char *le) {
   const char *brace = memchr(hit, '{', (size_t)(le - hit));
   struct json_object *o, *v, *st;
@@ -205,7 +207,7 @@ static void text_keys(const struct fs *f, char *buf, size_t size) {
 }
 
 static int no_key(struct fs *f) {
-  const char *what = f->kind == FS_JSON ? "fairseq hydra records"
+  const char *what = f->kind == FS_JSON ? "fairseq json records"
                      : f->kind == FS_PIPE ? "fairseq summary lines" : "fairseq train_inner lines";
   if (f->kind == FS_JSON) {
     struct json_object *o = NULL;
@@ -229,7 +231,8 @@ static int no_key(struct fs *f) {
 
 /* One pass for one key: the series lands in f->s. */
 static int scan_key(struct fs *f, const char *key) {
-  static const char *tags[] = {"][train_inner][", "][train][", "][valid]["};
+  static const char *tags[2][3] = {{"][train_inner][", "][train][", "][valid]["},
+                                    {"| train_inner | {", "| train | {", "| valid | {"}};
   f->key = key;
   f->pending = 0;
   f->stepmode = -1;
@@ -238,7 +241,8 @@ static int scan_key(struct fs *f, const char *key) {
   if (!(f->s = tp_series_new()))
     return tp_err(TP_ENOMEM, f->path, -1, "out of memory");
   if (f->kind == FS_JSON)
-    snprintf(f->needle, sizeof f->needle, "%s", tags[f->o->use_valid ? 2 : f->o->use_epoch]);
+    snprintf(f->needle, sizeof f->needle, "%s",
+             tags[f->json_simple][f->o->use_valid ? 2 : f->o->use_epoch]);
   else
     snprintf(f->needle, sizeof f->needle, f->kind == FS_KV ? "%s=" : "| %s ", key);
   f->nlen = strlen(f->needle);
@@ -281,7 +285,8 @@ static int fairseq_read(const char *path, const struct tp_series_opts *o,
     return rc;
   f.base = (const char *)m.data;
   f.end = f.base + m.size;
-  f.kind = tp__find(f.base, f.end, "][INFO] - {", 11) ? FS_JSON
+  f.json_simple = tp__find(f.base, f.end, "| train_inner | {", 17) != NULL;
+  f.kind = f.json_simple || tp__find(f.base, f.end, "][INFO] - {", 11) ? FS_JSON
            : o->use_epoch || o->use_valid           ? FS_PIPE
                                                     : FS_KV;
   if (f.kind == FS_JSON && !(f.tok = json_tokener_new_ex(tp_limits_get()->max_depth)))

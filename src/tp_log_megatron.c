@@ -92,6 +92,25 @@ static const char *pick_key(const char *base, const char *end) {
   return default_keys[0];
 }
 
+/* The "| name:" fields of the first iteration line, for the "not found" message. */
+static void line_keys(const char *base, const char *end, char *buf, size_t size) {
+  const char *p = base, *hit, *le;
+  size_t used = 0;
+  buf[0] = '\0';
+  while ((hit = tp__find(p, end, "iteration ", 10)) && iteration_of(hit, end) < 0)
+    p = hit + 10;
+  if (!hit)
+    return;
+  le = memchr(hit, '\n', (size_t)(end - hit));
+  le = le ? le : end;
+  for (p = hit; (p = memchr(p, '|', (size_t)(le - p))); p++) {
+    const char *a = skip_sp(p + 1, le), *c = memchr(a, ':', (size_t)(le - a)), *bar;
+    bar = memchr(a, '|', (size_t)(le - a));
+    if (c && (!bar || c < bar) && c - a < 48 && used + (size_t)(c - a) + 3 < size)
+      used += (size_t)snprintf(buf + used, size - used, "%s%.*s", used ? ", " : "", (int)(c - a), a);
+  }
+}
+
 static int megatron_read(const char *path, const struct tp_series_opts *o,
                          struct tp_series **out) {
   struct tp_map m;
@@ -108,11 +127,13 @@ static int megatron_read(const char *path, const struct tp_series_opts *o,
     rc = tp_err(TP_ENOMEM, path, -1, "out of memory");
   if (rc == 0)
     rc = scan(&g, base, end);
+  if (rc == 0 && g.with_key == 0 && g.s->n_malformed == 0) {
+    char keys[512];
+    line_keys(base, end, keys, sizeof keys);
+    rc = tp_err(TP_ENOKEY, path, -1, "key '%s' not found on any 'iteration N/ M' line; keys there: %s",
+                g.key, *keys ? keys : "(no iteration lines)");
+  }
   tp_map_close(&m);
-  if (rc == 0 && g.with_key == 0 && g.s->n_malformed == 0)
-    rc = tp_err(TP_ENOKEY, path, -1,
-                "key '%s' not found on any 'iteration N/ M' line (keys look like 'grad norm', "
-                "'lm loss', 'loss scale')", g.key);
   if (rc == 0) {
     g.s->has_step = 1;
     rc = tp__series_done(g.s, path, "megatron", g.key);

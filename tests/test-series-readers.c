@@ -166,6 +166,12 @@ static const char fairseq_hydra[] =
     "[2022-04-08 18:56:05,372][train_inner][INFO] - {\"epoch\": 1, \"loss\": \"8.1\", \"gnorm\": 0.5, \"num_updates\": \"400\"}\n"
     "[2022-04-08 18:58:06,786][train][INFO] - {\"epoch\": 1, \"train_loss\": \"7.864\", \"train_num_updates\": \"479\", \"train_gnorm\": \"0.712\"}\n";
 
+static const char fairseq_json[] =
+    "2021-01-01 10:00:00 | INFO | fairseq_cli.train | begin\n"
+    "2021-01-01 10:01:00 | INFO | train_inner | {\"epoch\": 1, \"loss\": \"9.1\", \"gnorm\": \"2.5\", \"num_updates\": \"100\"}\n"
+    "2021-01-01 10:02:00 | INFO | train_inner | {\"epoch\": 1, \"loss\": \"8.1\", \"gnorm\": \"nan\", \"num_updates\": \"200\"}\n"
+    "2021-01-01 10:03:00 | INFO | train | {\"epoch\": 1, \"train_loss\": \"8.5\", \"train_gnorm\": \"2.0\", \"train_num_updates\": \"250\"}\n";
+
 static const char megatron[] =
     "using world size: 8\n"
     " iteration       10/    1000 | consumed samples:           40 | loss scale: 8388608.0 | number of skipped iterations:  10 | number of nan iterations:   0 |\n"
@@ -225,8 +231,12 @@ static const struct rcase {
     {"kv-nokey.log", fairseq_kv, "", "bleu", 0, 0, TP_ENOKEY, "keys there: loss, nll_loss, num_updates, gnorm, clip", 0, 0, 0, 0, 0, 0, 0, 0, 0},
     {"hydra.log", fairseq_hydra, "", NULL, 0, 0, OK_CASE, "fairseq", 2, 200, 1.421, 400, 0.5, 1, 400, 0, 0},
     {"hydra-epoch.log", fairseq_hydra, "", NULL, 1, 0, OK_CASE, "fairseq", 1, 479, 0.712, 479, 0.712, 1, 479, 0, 0},
+    {"json.log", fairseq_json, "", NULL, 0, 0, OK_CASE, "fairseq", 2, 100, 2.5, 200, NAN, 0, 0, 0, 0},
+    {"json-epoch.log", fairseq_json, "", NULL, 1, 0, OK_CASE, "fairseq", 1, 250, 2.0, 250, 2.0, 0, 0, 0, 0},
+    {"json-nokey.log", fairseq_json, "", "bleu", 0, 0, TP_ENOKEY, "keys there: epoch, loss, gnorm, num_updates", 0, 0, 0, 0, 0, 0, 0, 0, 0},
     {"mg.log", megatron, "", NULL, 0, 0, OK_CASE, "megatron", 2, 20, 67.033, 30, NAN, 2, 10, 0, 0},
     {"mg-loss.log", megatron, "", "lm loss", 0, 0, OK_CASE, "megatron", 2, 20, 12, 30, 11, 2, 10, 0, 0},
+    {"mg-nokey.log", megatron, "", "ppl", 0, 0, TP_ENOKEY, "keys there: consumed samples, loss scale, number of skipped iterations", 0, 0, 0, 0, 0, 0, 0, 0, 0},
     {"trainer_state.json", hf, "", NULL, 0, 0, OK_CASE, "hf", 3, 5, NAN, 20, -HUGE_VAL, 0, 0, 1, 4},
     {"hf-nokey.json", hf, "", "lr", 0, 0, TP_ENOKEY, "keys there: grad_norm, loss, step", 0, 0, 0, 0, 0, 0, 0, 0, 0},
     {"good.tfevents", NULL, "tfevents", NULL, 0, 0, OK_CASE, "tfevents", 5, 100, 0.5, 500, 2, 0, 0, 0, 0},
