@@ -25,11 +25,14 @@ static int parse_doc(const char *path, const struct tp_map *m, struct json_objec
   enum json_tokener_error e = json_tokener_get_error(tok);
   size_t off = json_tokener_get_parse_end(tok);
   json_tokener_free(tok);
-  if (!*out || e != json_tokener_success)
-    return json_object_put(*out), *out = NULL,
-           tp_err(TP_ECORRUPT, path, (long long)off, "invalid json: %s",
-                  json_tokener_error_desc(e == json_tokener_success ? json_tokener_continue : e));
-  return 0;
+  if (*out && e == json_tokener_success)
+    return 0;
+  json_object_put(*out); /* a document cut short parses as "continue" with no object */
+  *out = NULL;
+  return tp_err(TP_ECORRUPT, path, (long long)off, "invalid json: %s",
+                e == json_tokener_success || e == json_tokener_continue
+                    ? "the document ends early"
+                    : json_tokener_error_desc(e));
 }
 
 /* The key to use: the caller's, or the first default that some entry has. */

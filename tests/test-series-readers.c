@@ -239,6 +239,7 @@ static const struct rcase {
     {"mg-nokey.log", megatron, "", "ppl", 0, 0, TP_ENOKEY, "keys there: consumed samples, loss scale, number of skipped iterations", 0, 0, 0, 0, 0, 0, 0, 0, 0},
     {"trainer_state.json", hf, "", NULL, 0, 0, OK_CASE, "hf", 3, 5, NAN, 20, -HUGE_VAL, 0, 0, 1, 4},
     {"hf-nokey.json", hf, "", "lr", 0, 0, TP_ENOKEY, "keys there: grad_norm, loss, step", 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    {"cut.json", "{\"log_history\": [{\"grad_norm\": 1.0, \"step\": 1}", "", NULL, 0, 0, TP_ECORRUPT, "offset 46: invalid json: the document ends early", 0, 0, 0, 0, 0, 0, 0, 0, 0},
     {"good.tfevents", NULL, "tfevents", NULL, 0, 0, OK_CASE, "tfevents", 5, 100, 0.5, 500, 2, 0, 0, 0, 0},
     {"good.tfevents", NULL, "tfevents", "gnorm", 0, 0, OK_CASE, "tfevents", 1, 700, 0.25, 700, 0.25, 0, 0, 0, 0},
     {"good.tfevents", NULL, "tfevents", "nope", 0, 0, TP_ENOKEY, "tags there: train/loss, train/grad_norm, gnorm", 0, 0, 0, 0, 0, 0, 0, 0, 0},
