@@ -32,6 +32,8 @@ static int array_read(const char *path, const struct tp_series_opts *o,
     rc = vector_length(path, t, &n);
   if (rc == 0 && !(s = tp_series_new()))
     rc = tp_err(TP_ENOMEM, path, -1, "out of memory");
+  if (rc == 0)
+    rc = tp__series_reserve(s, (size_t)n);
   for (uint64_t i = 0; rc == 0 && i < n; i++)
     rc = tp_series_push(s, (double)i, tp_tensor_get(t, i));
   if (rc == 0)

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "tp_error.h"
 #include "tp_io.h"
@@ -20,15 +21,30 @@ struct cell {
   const char *p, *e;
 };
 
+/* The next separator at or after p outside double quotes (W&B quotes its headers), or NULL. */
+static const char *next_sep(const char *p, const char *le, char sep, int quotes) {
+  int in = 0;
+  if (!quotes)
+    return memchr(p, sep, (size_t)(le - p));
+  for (; p < le; p++) {
+    if (*p == '"')
+      in = !in;
+    else if (*p == sep && !in)
+      return p;
+  }
+  return NULL;
+}
+
 /* Cell i of the row [p, le) split at sep, without quotes and blanks; 0 if absent. */
 static int cell_at(const char *p, const char *le, char sep, long i, struct cell *c) {
+  int quotes = memchr(p, '"', (size_t)(le - p)) != NULL;
   for (long k = 0; k < i; k++) {
-    const char *q = memchr(p, sep, (size_t)(le - p));
+    const char *q = next_sep(p, le, sep, quotes);
     if (!q)
       return 0;
     p = q + 1;
   }
-  const char *e = memchr(p, sep, (size_t)(le - p));
+  const char *e = next_sep(p, le, sep, quotes);
   e = e ? e : le;
   while (p < e && (*p == ' ' || *p == '"'))
     p++;
@@ -44,7 +60,7 @@ static long column(const char *h, const char *he, char sep, const char *name) {
   struct cell c;
   size_t n = strlen(name);
   for (long i = 0; cell_at(h, he, sep, i, &c); i++)
-    if ((size_t)(c.e - c.p) == n && !memcmp(c.p, name, n))
+    if ((size_t)(c.e - c.p) == n && !strncasecmp(c.p, name, n)) /* W&B writes "Step" */
       return i;
   return -1;
 }
@@ -134,6 +150,15 @@ static int csv_read(const char *path, const struct tp_series_opts *o, struct tp_
   return 0;
 }
 
+/* Separators in the row outside quotes (cells - 1). */
+static size_t cells(const char *p, const char *le, char sep) {
+  int quotes = memchr(p, '"', (size_t)(le - p)) != NULL;
+  size_t n = 0;
+  while ((p = next_sep(p, le, sep, quotes)))
+    n++, p++;
+  return n;
+}
+
 /* A header row with a name-like cell, and the next row with as many separators. */
 static int csv_sniff(const unsigned char *h, size_t len) {
   const char *p = (const char *)h, *end = p + len, *e1, *e2;
@@ -143,11 +168,7 @@ static int csv_sniff(const unsigned char *h, size_t len) {
   char sep = guess_sep(p, e1);
   e2 = memchr(e1 + 1, '\n', (size_t)(end - e1 - 1));
   e2 = e2 ? e2 : end;
-  size_t n1 = 0, n2 = 0;
-  for (const char *q = p; q < e1; q++)
-    n1 += *q == sep;
-  for (const char *q = e1 + 1; q < e2; q++)
-    n2 += *q == sep;
+  size_t n1 = cells(p, e1, sep), n2 = cells(e1 + 1, e2, sep);
   if (n1 == 0 || n1 != n2 || !cell_at(p, e1, sep, 0, &c) || *p == '{' || *p == '#')
     return 0;
   const char *stop;

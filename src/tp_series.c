@@ -62,12 +62,15 @@ static void huge_pages(void *p, size_t bytes) {
 #endif
 }
 
-/* Resize both arrays to c points; on failure the series keeps its old arrays. */
+/* Resize both arrays to c points. On failure cap stays within both arrays: a shrunk step
+   array lowers it at once, a grown one waits for the value array. */
 static int resize(struct tp_series *s, size_t c) {
   double *st = realloc(s->step, c * sizeof *st);
   if (!st)
     return tp_err(TP_ENOMEM, NULL, -1, "cannot grow series to %zu points", c);
   s->step = st;
+  if (c < s->cap)
+    s->cap = c;
   double *v = realloc(s->value, c * sizeof *v);
   if (!v)
     return tp_err(TP_ENOMEM, NULL, -1, "cannot grow series to %zu points", c);
@@ -198,6 +201,8 @@ int tp__series_done(struct tp_series *s, const char *path, const char *format,
                     const char *key) {
   snprintf(s->format, sizeof s->format, "%s", format);
   snprintf(s->key, sizeof s->key, "%s", key ? key : "");
+  if (s->n && s->cap > s->n + s->n / 2)
+    resize(s, s->n); /* an estimate that overshot: keep the 3-doubles-per-point bound */
   if (s->n == 0) {
     if (s->n_malformed)
       return tp_err_line(TP_ECORRUPT, path, s->malformed_line[0],

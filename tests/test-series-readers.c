@@ -221,6 +221,7 @@ static const struct rcase {
     {"keyed.txt", "1 2\n", "", "gnorm", 0, 0, TP_ENOKEY, "has no keys", 0, 0, 0, 0, 0, 0, 0, 0, 0},
     {"m.csv", "step,loss,grad_norm\n1,2.0,0.5\n2,1.9,\n3,1.8,0.7\n4,1.7,bad\n", "", NULL, 0, 0, OK_CASE, "csv", 2, 1, 0.5, 3, 0.7, 0, 0, 1, 5},
     {"m.tsv", "global_step\tgnorm\n100\t1.0\n200\t2.0\n", "", NULL, 0, 0, OK_CASE, "csv", 2, 100, 1, 200, 2, 0, 0, 0, 0},
+    {"wandb.csv", "\"Step\",\"run, 1 - train/grad_norm\",\"train/grad_norm\"\n\"10\",\"9\",\"1.25\"\n\"20\",\"9\",\"0.75\"\n", "", NULL, 0, 0, OK_CASE, "csv", 2, 10, 1.25, 20, 0.75, 0, 0, 0, 0},
     {"nokey.csv", "step,loss\n1,2.0\n", "", NULL, 0, 0, TP_ENOKEY, "columns there: step,loss", 0, 0, 0, 0, 0, 0, 0, 0, 0},
     {"m.jsonl", jsonl, "", NULL, 0, 0, OK_CASE, "jsonl", 3, 1, 0.5, 4, HUGE_VAL, 0, 0, 1, 5},
     {"nokey.jsonl", jsonl, "", "gnorm", 0, 0, TP_ENOKEY, "keys there: step, grad_norm", 0, 0, 0, 0, 0, 0, 0, 0, 0},
