@@ -88,16 +88,22 @@ static double field(const char *lo, const char *hi, const char *needle, size_t m
   return NAN;
 }
 
+/* A progress line (train_inner, or legacy "| epoch 001:"), not the Namespace(…) printout
+   whose `lr=[0.0005], seed=1` would otherwise look like records. */
+static int kv_line(const char *ls, const char *hit) {
+  return tp__find(ls, hit, "train_inner", 11) || tp__find(ls, hit, "| epoch ", 8);
+}
+
 /* A key=value or "| key value" record whose key starts at hit. */
 static int text_record(struct fs *f, const char *ls, const char *hit, const char *le) {
   const char *v = hit + f->nlen, *q;
-  double x = tp_parse_double(v, le, &q), step;
+  double step = f->kind == FS_KV ? field(ls, le, "num_updates=", 12)
+                                 : field(ls, le, "| num_updates ", 14);
+  if (f->kind == FS_KV && isnan(step) && !kv_line(ls, hit))
+    return 0; /* only checked without num_updates: progress lines all have one */
+  double x = tp_parse_double(v, le, &q);
   if (q == v || (q < le && !boundary(*q) && *q != '\r'))
     return tp__bad_at(f->s, &f->lines, hit), 0;
-  if (f->kind == FS_KV)
-    step = field(ls, le, "num_updates=", 12);
-  else
-    step = field(ls, le, "| num_updates ", 14);
   return record(f, hit, step, x);
 }
 

@@ -152,7 +152,7 @@ static void container(void) {
 
 static const char fairseq_kv[] =
     "2023-06-13 17:29:37 | INFO | fairseq_cli.train | model printout follows\n"
-    "Namespace(a=1, clip_gnorm=3)\n" FS_LINE(1, "loss=3.1, nll_loss=2.0, num_updates=100, gnorm=1.5, clip=0")
+    "Namespace(a=1, clip_gnorm=3, lr=[0.1], seed=1)\n" FS_LINE(1, "loss=3.1, nll_loss=2.0, num_updates=100, gnorm=1.5, clip=0")
     NOTE FS_LINE(2, "loss=3.0, nll_loss=2.1, num_updates=200, gnorm=oops, clip=0")
     FS_LINE(3, "loss=2.9, nll_loss=2.2, num_updates=300, gnorm=2.5, clip=0")
     "2023-06-13 17:32:53 | INFO | train | epoch 001 | loss 3.0 | num_updates 300 | gnorm 2.0 | clip 0\n"
@@ -230,6 +230,7 @@ static const struct rcase {
     {"kv-epoch.log", fairseq_kv, "", NULL, 1, 0, OK_CASE, "fairseq", 1, 300, 2.0, 300, 2.0, 2, 300, 0, 0},
     {"kv-valid.log", fairseq_kv, "", "loss", 0, 1, OK_CASE, "fairseq", 1, 300, 3.5, 300, 3.5, 2, 300, 0, 0},
     {"kv-nokey.log", fairseq_kv, "", "bleu", 0, 0, TP_ENOKEY, "keys there: loss, nll_loss, num_updates, gnorm, clip", 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    {"kv-seed.log", fairseq_kv, "", "seed", 0, 0, TP_ENOKEY, "key 'seed' not found in fairseq train_inner lines", 0, 0, 0, 0, 0, 0, 0, 0, 0},
     {"hydra.log", fairseq_hydra, "", NULL, 0, 0, OK_CASE, "fairseq", 2, 200, 1.421, 400, 0.5, 1, 400, 0, 0},
     {"hydra-epoch.log", fairseq_hydra, "", NULL, 1, 0, OK_CASE, "fairseq", 1, 479, 0.712, 479, 0.712, 1, 479, 0, 0},
     {"json.log", fairseq_json, "", NULL, 0, 0, OK_CASE, "fairseq", 2, 100, 2.5, 200, NAN, 0, 0, 0, 0},
