@@ -219,6 +219,8 @@ static const struct rcase {
     {"one.txt", "7 3.25", "", NULL, 0, 0, OK_CASE, "plain", 1, 7, 3.25, 7, 3.25, 0, 0, 0, 0},
     {"empty.txt", "", "", NULL, 0, 0, TP_EFORMAT, "empty file", 0, 0, 0, 0, 0, 0, 0, 0, 0},
     {"keyed.txt", "1 2\n", "", "gnorm", 0, 0, TP_ENOKEY, "has no keys", 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    {"missing.log", NULL, "", NULL, 0, 0, TP_ENOENT, "cannot open", 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    {".", NULL, "", NULL, 0, 0, TP_EIO, "is a directory", 0, 0, 0, 0, 0, 0, 0, 0, 0},
     {"m.csv", "step,loss,grad_norm\n1,2.0,0.5\n2,1.9,\n3,1.8,0.7\n4,1.7,bad\n", "", NULL, 0, 0, OK_CASE, "csv", 2, 1, 0.5, 3, 0.7, 0, 0, 1, 5},
     {"m.tsv", "global_step\tgnorm\n100\t1.0\n200\t2.0\n", "", NULL, 0, 0, OK_CASE, "csv", 2, 100, 1, 200, 2, 0, 0, 0, 0},
     {"wandb.csv", "\"Step\",\"run, 1 - train/grad_norm\",\"train/grad_norm\"\n\"10\",\"9\",\"1.25\"\n\"20\",\"9\",\"0.75\"\n", "", NULL, 0, 0, OK_CASE, "csv", 2, 10, 1.25, 20, 0.75, 0, 0, 0, 0},
