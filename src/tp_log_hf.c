@@ -17,6 +17,9 @@ static const char *const default_keys[] = {"grad_norm", "train/grad_norm", "gnor
 /* Parse the whole mapped document with json-c, depth-limited. */
 static int parse_doc(const char *path, const struct tp_map *m, struct json_object **out) {
   json_tokener *tok;
+  int rc = tp_size_check(m->size, path, "trainer_state.json"); /* json-c holds all of it */
+  if (rc < 0)
+    return rc;
   if (m->size > INT_MAX)
     return tp_err(TP_ELIMIT, path, -1, "trainer_state.json larger than 2 GiB");
   if (!(tok = json_tokener_new_ex(tp_limits_get()->max_depth)))

@@ -14,10 +14,12 @@ struct tp_series {
   int has_step;
   char format[24];   /* reader that produced it */
   char key[128];     /* series/column/tag actually used */
-  /* fp16 overflow / skipped-iteration events at their steps */
+  /* fp16 overflow / skipped-iteration events at their steps (fairseq: the step of the
+     next record, whose interval holds the overflow; megatron: the logged iteration) */
   size_t n_overflow, cap_overflow;
   double *overflow_step;
-  /* malformed lines: total count and the first few line numbers */
+  /* malformed records: total count and the first few 1-based line numbers (for
+     trainer_state.json the log_history entry, for tfevents the record number) */
   size_t n_malformed;
   long malformed_line[TP_SERIES_BADLINES];
 };
