@@ -642,12 +642,23 @@ static int op_pop_mark(struct tp_pickle *k) {
   return rc;
 }
 
+/* PROTO: protocols 2 to 5 are what torch.save and pickle ever write. */
+static int op_proto(struct tp_pickle *k) {
+  uint64_t v;
+  int rc = arg(k, 1, &v);
+  if (rc == 0 && (v < 2 || v > 5))
+    rc = tp_err(TP_EUNSUPPORTED, k->file, off(k) - 2,
+                "pickle protocol %llu is not one that torch.save writes (2 to 5)",
+                (unsigned long long)v);
+  return rc;
+}
+
 /* One opcode; returns 1 at STOP. */
 static int step(struct tp_pickle *k) {
   int op = *k->p++;
   uint64_t v;
   switch (op) {
-  case 0x80: return arg(k, 1, &v);              /* PROTO */
+  case 0x80: return op_proto(k);                /* PROTO */
   case 0x95: return arg(k, 8, &v);              /* FRAME: frames are only a hint */
   case '.': return 1;                           /* STOP */
   case '(': return op_mark(k);

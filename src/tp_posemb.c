@@ -133,6 +133,25 @@ static int resolve_key(const char *input, const char *key, char **out,
   return *out ? 0 : tp_err(TP_ENOMEM, input, -1, "out of memory");
 }
 
+/* A table with NaN or inf has no meaningful similarity: refuse it, naming the first cell. */
+static int check_finite(const struct tp_posemb *pe) {
+  const struct tp_rows *r = &pe->rows;
+  size_t total = r->n * r->d, bad = 0, first = 0;
+  for (size_t i = 0; i < total; i++) {
+    double x = r->dtype == TP_F64 ? ((const double *)r->data)[i]
+                                  : (double)((const float *)r->data)[i];
+    if (!isfinite(x) && bad++ == 0)
+      first = i;
+  }
+  if (!bad)
+    return 0;
+  return tp_err(TP_ECORRUPT, pe->source, -1,
+                "table '%s' has %zu non-finite values (NaN or inf), the first at row %zu, "
+                "column %zu; a similarity of such rows is undefined",
+                pe->key && *pe->key ? pe->key : pe->t->name ? pe->t->name : "",
+                bad, first / r->d, first % r->d);
+}
+
 int tp_posemb_load(const char *input, const char *key, struct tp_posemb **out) {
   struct tp_posemb *pe = calloc(1, sizeof *pe);
   uint64_t n, d;
@@ -157,6 +176,10 @@ int tp_posemb_load(const char *input, const char *key, struct tp_posemb **out) {
   pe->rows.n = (size_t)n, pe->rows.d = (size_t)d;
   pe->rows.dtype = pe->t->dtype;
   pe->rows.data = pe->t->data;
+  if ((rc = check_finite(pe)) < 0) {
+    tp_posemb_free(pe);
+    return rc;
+  }
   *out = pe;
   return 0;
 }
