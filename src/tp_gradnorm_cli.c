@@ -218,7 +218,8 @@ static void stats_text(const struct cli *c, const struct tp_series *s,
   if (s->n_overflow)
     printf("overflow events %zu\n", s->n_overflow);
   if (s->n_malformed)
-    printf("malformed lines %zu (first at line %ld)\n", s->n_malformed, s->malformed_line[0]);
+    printf("malformed %s %zu (first at %s %ld)\n", strcmp(s->format, "tfevents") ? "lines" : "records",
+           s->n_malformed, strcmp(s->format, "tfevents") ? "line" : "record", s->malformed_line[0]);
 }
 
 static int run_stats(const struct cli *c) {

@@ -222,7 +222,7 @@ static int no_key(struct fs *f) {
     if (f->first) {
       const char *le = line_end(f->first, f->end), *b = memchr(f->first, '{', (size_t)(le - f->first));
       json_tokener_reset(f->tok);
-      o = b ? json_tokener_parse_ex(f->tok, b, (int)(le - b)) : NULL;
+      o = b && le - b <= INT32_MAX ? json_tokener_parse_ex(f->tok, b, (int)(le - b)) : NULL;
       line = tp__line_at(&f->lines, f->first);
     }
     rc = tp__json_key_error(f->path, line, f->key, o, what);

@@ -150,6 +150,9 @@ static int megatron_sniff(const unsigned char *h, size_t len) {
   const char *p = (const char *)h, *e = p + len;
   if (tp__find(p, e, "consumed samples:", 17) && tp__find(p, e, " iteration ", 11))
     return 90;
+  /* A bare iteration line with a grad norm field, even when every norm is nan. */
+  if (tp__find(p, e, " iteration ", 11) && tp__find(p, e, "| grad norm:", 12))
+    return 80;
   if (tp__find(p, e, "megatron", 8) || tp__find(p, e, "Megatron", 8) ||
       tp__find(p, e, "gpt-neox", 8))
     return 60;

@@ -181,6 +181,12 @@ static int no_tag(const struct tf *t, const char *tag) {
   char list[512];
   size_t used = 0;
   list[0] = '\0';
+  /* Nothing readable at all: the damage, not the tag, is the news. */
+  if (t->ntags == 0 && t->s && t->s->n_malformed > 0)
+    return tp_err(TP_ECORRUPT, t->path, -1,
+                  "no scalar could be read: %zu damaged record%s (bad crc32c, truncated "
+                  "or undecodable), the first is record %ld",
+                  t->s->n_malformed, t->s->n_malformed == 1 ? "" : "s", t->s->malformed_line[0]);
   for (size_t i = 0; i < t->ntags && used + 8 < sizeof list; i++)
     used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", t->tags[i]);
   return tp_err(TP_ENOKEY, t->path, -1, "scalar tag '%s' not found; scalar tags there: %s", tag,
