@@ -104,6 +104,29 @@ struct value pe_similarity(int nargs, struct value *arg, void *priv) {
   return similarity(arg, 0);
 }
 
+/* 1 when the full matrix of the same metric is at hand, so pooling needs no BLAS pass. */
+static int reuse_full(struct value *arg, size_t size) {
+  const char *metric;
+  enum tp_metric m;
+  if (!sim || sim->block != 1 || size >= sim->n || arg[0].type != STRING)
+    return 0;
+  metric = arg[0].v.string_val;
+  return tp_metric_parse(metric, &m) == 0 && m == sim->metric;
+}
+
+/* Replace the full matrix by its pooled grid, then write it unless out_path is "". */
+static struct value pooled_from_full(struct value *arg, size_t size) {
+  struct tp_simmat *p;
+  const char *out;
+  if (tp_gp_arg_str(&arg[1], 2, &out) < 0 || tp_sim_pool(sim, size, TP_POOL_MEAN, &p) < 0)
+    return tp_gp_fail(MODULE);
+  drop_results();
+  sim = p;
+  if (*out && tp_simwrite_binary(sim, out, table->source) < 0)
+    return tp_gp_fail(MODULE);
+  return tp_gp_int((long long)sim->n);
+}
+
 struct value pe_similarity_pooled(int nargs, struct value *arg, void *priv) {
   long long size;
   (void)priv;
@@ -114,7 +137,8 @@ struct value pe_similarity_pooled(int nargs, struct value *arg, void *priv) {
     tp_err(TP_EINVAL, NULL, -1, "pool size must be from 2 to 65536, not %lld", size);
     return tp_gp_fail(MODULE);
   }
-  return similarity(arg, (size_t)size);
+  return reuse_full(arg, (size_t)size) ? pooled_from_full(arg, (size_t)size)
+                                       : similarity(arg, (size_t)size);
 }
 
 struct value pe_sim(int nargs, struct value *arg, void *priv) {

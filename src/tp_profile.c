@@ -35,37 +35,55 @@ static struct tp_profile *profile_alloc(size_t n) {
   return p;
 }
 
-/* Mean, min and max of the k-th superdiagonal, skipping NaN (blank) cells. */
-static void diagonal_stats(const struct tp_simmat *s, size_t k,
-                           struct tp_profile *p) {
-  double sum = 0, lo = INFINITY, hi = -INFINITY;
-  size_t cnt = 0;
-  for (size_t i = 0; i + k < s->n; i++) {
-    double v = tp_simmat_get(s, i, i + k);
-    if (isnan(v))
-      continue;
-    sum += v;
-    cnt++;
-    lo = v < lo ? v : lo;
-    hi = v > hi ? v : hi;
+/* Row i's cells j >= i as doubles into buf (the upper triangle, read row-wise for the cache). */
+static const double *upper_row(const struct tp_simmat *s, size_t i, double *buf) {
+  size_t n = s->n;
+  if (s->dtype == TP_F64)
+    return (const double *)s->data + i * n + i;
+  for (size_t j = i; j < n; j++)
+    buf[j - i] = (double)((const float *)s->data)[i * n + j];
+  return buf;
+}
+
+/* Mean, min and max of every superdiagonal k = j - i, skipping NaN (blank) cells. */
+static void diagonal_stats(const struct tp_simmat *s, struct tp_profile *p, double *cnt,
+                           double *buf) {
+  size_t n = s->n;
+  for (size_t k = 0; k < n; k++)
+    p->mean[k] = 0, p->min[k] = INFINITY, p->max[k] = -INFINITY, cnt[k] = 0;
+  for (size_t i = 0; i < n; i++) {
+    const double *r = upper_row(s, i, buf);
+    for (size_t k = 0; k < n - i; k++) {
+      double v = r[k];
+      if (isnan(v))
+        continue;
+      p->mean[k] += v;
+      cnt[k] += 1;
+      p->min[k] = v < p->min[k] ? v : p->min[k];
+      p->max[k] = v > p->max[k] ? v : p->max[k];
+    }
   }
-  p->mean[k] = cnt ? sum / (double)cnt : NAN;
-  p->min[k] = cnt ? lo : NAN;
-  p->max[k] = cnt ? hi : NAN;
+  for (size_t k = 0; k < n; k++) {
+    p->mean[k] = cnt[k] ? p->mean[k] / cnt[k] : NAN;
+    p->min[k] = cnt[k] ? p->min[k] : NAN;
+    p->max[k] = cnt[k] ? p->max[k] : NAN;
+  }
 }
 
 /* The largest gap between a cell and the mean of its diagonal. */
-static void toeplitz(const struct tp_simmat *s, struct tp_profile *p) {
+static void toeplitz(const struct tp_simmat *s, struct tp_profile *p, double *buf) {
   p->toeplitz = 0;
-  for (size_t k = 0; k < s->n; k++)
-    for (size_t i = 0; i + k < s->n; i++) {
-      double g = fabs(tp_simmat_get(s, i, i + k) - p->mean[k]);
+  for (size_t i = 0; i < s->n; i++) {
+    const double *r = upper_row(s, i, buf);
+    for (size_t k = 0; k < s->n - i; k++) {
+      double g = fabs(r[k] - p->mean[k]);
       if (g > p->toeplitz) { /* false for NaN */
         p->toeplitz = g;
         p->toeplitz_i = i;
         p->toeplitz_j = i + k;
       }
     }
+  }
 }
 
 /* The profile on a scale where 1 means identical, so one threshold fits every metric. */
@@ -105,17 +123,21 @@ long tp_profile_period(const double *y, size_t n, double min_rise,
 
 int tp_profile_compute(const struct tp_simmat *s, struct tp_profile **out) {
   struct tp_profile *p;
-  double *y;
+  double *y = NULL, *buf = NULL;
   *out = NULL;
   if (!s || s->n == 0)
     return tp_err(TP_ESTATE, NULL, -1, "no similarity matrix to profile");
-  if (!(p = profile_alloc(s->n)) || !(y = malloc(s->n * sizeof *y))) {
+  /* y doubles as the per-offset counts, then holds the rescaled profile. */
+  if (!(p = profile_alloc(s->n)) || !(y = malloc(s->n * sizeof *y)) ||
+      !(buf = malloc(s->n * sizeof *buf))) {
+    free(y);
+    free(buf);
     tp_profile_free(p);
     return tp_err(TP_ENOMEM, NULL, -1, "cannot allocate the profile");
   }
-  for (size_t k = 0; k < s->n; k++)
-    diagonal_stats(s, k, p);
-  toeplitz(s, p);
+  diagonal_stats(s, p, y, buf);
+  toeplitz(s, p, buf);
+  free(buf);
   similarity_scale(p, s->metric, y);
   p->band = -1;
   for (size_t k = 0; k < s->n && p->band < 0; k++)

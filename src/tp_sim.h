@@ -51,6 +51,9 @@ int tp_sim_compute(const struct tp_rows *r, const struct tp_sim_opts *o,
 void tp_simmat_free(struct tp_simmat *s);
 /* Cell (i, j) as double. */
 double tp_simmat_get(const struct tp_simmat *s, size_t i, size_t j);
+/* Pool an unpooled matrix to m x m blocks (mean or max of its defined cells). */
+int tp_sim_pool(const struct tp_simmat *full, size_t m, enum tp_pool how,
+                struct tp_simmat **out);
 /* First source row of pooled cell k (k may equal n, giving src_n). */
 size_t tp_sim_block_lo(size_t src_n, size_t n, size_t k);
 

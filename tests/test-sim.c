@@ -132,7 +132,41 @@ static void check_similarity(void) {
   }
 }
 
-#define NSIM NELEM(simcases)
+/* The same pooled cases, pooled afterwards from the full matrix (tp_sim_pool). */
+static void check_pool_from_full(void) {
+  for (int k = 0; k < NELEM(simcases); k++) {
+    const struct simcase *c = &simcases[k];
+    double *x;
+    struct tp_rows r;
+    struct tp_sim_opts o = {.metric = c->metric, .dbl = c->dbl};
+    struct tp_simmat *full = NULL, *s = NULL;
+    int rc;
+    if (!c->pool)
+      continue;
+    x = random_table(c->n, c->d, c->zero_row, 42 + (unsigned)k);
+    r = (struct tp_rows){.n = c->n, .d = c->d, .dtype = TP_F64, .data = x};
+    rc = tp_sim_compute(&r, &o, &full);
+    if (rc == 0)
+      rc = tp_sim_pool(full, c->pool, c->how, &s);
+    tap_ok(rc == 0 && s->n == c->pool && s->block > 1 &&
+               worst_error(s, x, c) <= (c->dbl ? 1e-12 : 1e-5),
+           "tp_sim_pool - %s %s %zux%zu to %zu %s from the full matrix, expect brute force",
+           tp_metric_name(c->metric), c->dbl ? "f64" : "f32", c->n, c->d, c->pool,
+           c->how == TP_POOL_MAX ? "max" : "mean");
+    tp_simmat_free(s);
+    tp_simmat_free(full);
+    free(x);
+  }
+}
+
+static int count_pooled(void) {
+  int n = 0;
+  for (int k = 0; k < NELEM(simcases); k++)
+    n += simcases[k].pool > 0;
+  return n;
+}
+
+#define NSIM (NELEM(simcases) + count_pooled())
 
 /* Zero rows, limits and bad arguments each give their documented result. */
 static void check_sim_edges(void) {
@@ -401,6 +435,7 @@ static void check_course_case(void) {
 int main(void) {
   tap_plan(NSIM + NEDGE + NPROF + NGEN + NWRITE + NPICK + NCOURSE);
   check_similarity();
+  check_pool_from_full();
   check_sim_edges();
   check_profile();
   check_generator();
