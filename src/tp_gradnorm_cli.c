@@ -222,6 +222,18 @@ static void stats_text(const struct cli *c, const struct tp_series *s,
            s->n_malformed, strcmp(s->format, "tfevents") ? "line" : "record", s->malformed_line[0]);
 }
 
+/* The statistics are printed either way, but a log whose every norm is NaN or inf has
+   nothing to analyse: say so and exit 1, so a batch job notices. */
+static int no_finite(const struct cli *c, const struct tp_stats *st) {
+  if (st->count > 0 || st->nonfinite == 0)
+    return 0;
+  tp_err(TP_EEMPTY, c->log, -1,
+         "every one of the %zu gradient norms is NaN or inf (%zu NaN, %zu +inf, %zu -inf); "
+         "no finite value to analyse",
+         st->nonfinite, st->n_nan, st->n_posinf, st->n_neginf);
+  return fail(c->log);
+}
+
 static int run_stats(const struct cli *c) {
   struct tp_series *s = NULL;
   struct tp_stats st;
@@ -232,7 +244,7 @@ static int run_stats(const struct cli *c) {
   else
     stats_text(c, s, &st);
   tp_series_free(s);
-  return 0;
+  return no_finite(c, &st);
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -325,7 +337,7 @@ static int run_spikes(const struct cli *c) {
     spikes_text(c, s, sp);
   tp_spikes_free(sp);
   tp_series_free(s);
-  return rc;
+  return rc ? rc : no_finite(c, &st);
 }
 
 int tp_gradnorm_main(int argc, char **argv) {
