@@ -78,6 +78,19 @@ int tp_size_check(uint64_t n, const char *file, const char *what) {
   return 0;
 }
 
+void *tp_big_alloc(size_t bytes) {
+  const size_t huge = (size_t)2 << 20;
+  void *p = NULL;
+  if (bytes < huge)
+    return malloc(bytes ? bytes : 1);
+  if (posix_memalign(&p, huge, bytes) != 0)
+    return NULL;
+#ifdef MADV_HUGEPAGE
+  madvise(p, bytes & ~(huge - 1), MADV_HUGEPAGE); /* advice only: failure is harmless */
+#endif
+  return p;
+}
+
 static int check_regular(const char *path, const struct stat *st) {
   if (S_ISDIR(st->st_mode))
     return tp_err(TP_EIO, path, -1, "is a directory, expected a file");

@@ -104,7 +104,7 @@ static int work_init(struct work *w, const struct tp_rows *r,
   if ((rc = tp_size_mul((uint64_t)r->n * w->esz, r->d, &bytes, NULL)) < 0 ||
       (rc = tp_size_check(bytes, NULL, "the working copy of the table")) < 0)
     return rc;
-  w->x = malloc(bytes ? bytes : 1);
+  w->x = tp_big_alloc(bytes);
   w->zero = calloc(r->n, 1);
   w->sq = malloc(r->n * sizeof(double));
   if (!w->x || !w->zero || !w->sq) {
@@ -169,7 +169,7 @@ static int sim_full(const struct work *w, struct tp_simmat *s) {
                   "a %zu x %zu similarity matrix needs %llu bytes; "
                   "use --pool SIZE (or pe_similarity_pooled) for large tables",
                   n, n, (unsigned long long)bytes);
-  if (!(s->data = malloc(bytes ? bytes : 1)))
+  if (!(s->data = tp_big_alloc(bytes)))
     return tp_err(TP_ENOMEM, NULL, -1,
                   "cannot allocate a %zu x %zu similarity matrix", n, n);
   if (w->dbl) {
