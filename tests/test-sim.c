@@ -71,6 +71,9 @@ static const struct simcase simcases[] = {
     {TP_METRIC_DOT, 1, 150, 9, 7, TP_POOL_MEAN, 149},
     {TP_METRIC_EUCLIDEAN, 0, 150, 9, 16, TP_POOL_MEAN, -1},
     {TP_METRIC_EUCLIDEAN, 1, 150, 9, 16, TP_POOL_MAX, 2},
+    /* n >= 2048: the mirror is split over threads */
+    {TP_METRIC_COSINE, 0, 2100, 8, 0, TP_POOL_MEAN, 1500},
+    {TP_METRIC_DOT, 1, 2100, 8, 0, TP_POOL_MEAN, -1},
 };
 
 /* The brute-force pooled cell (a, b): mean or max of defined cells of its block. */
