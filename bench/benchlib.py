@@ -72,11 +72,19 @@ def run(argv, env=None):
     res = {"rc": p.returncode, "wall": wall, "rss_mb": ru.ru_maxrss / 1024.0}
     lines = [s for s in etext.splitlines() if s.strip()]
     res["err"] = lines[-1][:200] if lines else ""
-    try:
-        res["json"] = json.loads(text.strip().splitlines()[-1]) if text.strip() else None
-    except ValueError:
-        res["json"] = None
+    res["json"] = parse_json(text)
     return res
+
+
+def parse_json(text):
+    """The whole stdout as JSON (trainplot pretty-prints), else its last line (the peers)."""
+    text = text.strip()
+    for candidate in (text, text.splitlines()[-1] if text else ""):
+        try:
+            return json.loads(candidate) if candidate else None
+        except ValueError:
+            continue
+    return None
 
 
 def ensure(path, argv):

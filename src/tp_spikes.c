@@ -261,7 +261,7 @@ static double *alloc_doubles(size_t n, const char *what) {
   if (tp_size_mul(n ? n : 1, sizeof(double), &bytes, NULL) < 0 ||
       tp_size_check(bytes, NULL, what) < 0)
     return NULL;
-  if (!(p = malloc(bytes)))
+  if (!(p = tp_big_alloc(bytes)))
     tp_err(TP_ENOMEM, NULL, -1, "cannot allocate %zu values for %s", n, what);
   return p;
 }

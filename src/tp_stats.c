@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
 #include "tp_error.h"
@@ -68,8 +67,24 @@ static void clipping(const double *value, size_t n, struct tp_stats *st) {
   st->clip_coef_mean = coef / (double)st->count;
 }
 
+/* GSL's linear-interpolation quantile without a sort: quickselect puts the lhs-th
+ * order statistic in place with every larger value after it, so the next one is
+ * the smallest of those.  O(m) instead of gsl_sort's heapsort (3.9 s at 10^7). */
+static double quantile_select(double *x, size_t m, double f) {
+  double index = f * (double)(m - 1), delta, a, b;
+  size_t lhs = (size_t)index;
+  delta = index - (double)lhs;
+  a = gsl_stats_select(x, 1, m, lhs);
+  if (lhs + 1 >= m || delta == 0)
+    return a;
+  b = x[lhs + 1];
+  for (size_t i = lhs + 2; i < m; i++)
+    b = x[i] < b ? x[i] : b;
+  return (1 - delta) * a + delta * b;
+}
+
 /* Mean, sd and quantiles (GSL's linear interpolation, numpy's default) of the
- * finite values, which are copied and sorted once. */
+ * finite values, which are copied once and partially reordered by selection. */
 static int moments(const double *value, size_t n, struct tp_stats *st) {
   uint64_t bytes;
   double *x;
@@ -77,7 +92,7 @@ static int moments(const double *value, size_t n, struct tp_stats *st) {
   if (tp_size_mul(st->count, sizeof(double), &bytes, NULL) < 0 ||
       tp_size_check(bytes, NULL, "statistics buffer") < 0)
     return tp_err_last()->code;
-  if (!(x = malloc(bytes ? bytes : 1)))
+  if (!(x = tp_big_alloc(bytes)))
     return tp_err(TP_ENOMEM, NULL, -1, "cannot allocate %zu values for statistics",
                   st->count);
   for (size_t i = 0; i < n; i++)
@@ -85,11 +100,12 @@ static int moments(const double *value, size_t n, struct tp_stats *st) {
       x[m++] = value[i];
   st->mean = gsl_stats_mean(x, 1, m);
   st->sd = m > 1 ? gsl_stats_sd_m(x, 1, m, st->mean) : 0.0;
-  gsl_sort(x, 1, m);
-  st->median = gsl_stats_quantile_from_sorted_data(x, 1, m, 0.5);
-  st->p90 = gsl_stats_quantile_from_sorted_data(x, 1, m, 0.90);
-  st->p99 = gsl_stats_quantile_from_sorted_data(x, 1, m, 0.99);
-  st->p999 = gsl_stats_quantile_from_sorted_data(x, 1, m, 0.999);
+  if (m > 0) {
+    st->median = quantile_select(x, m, 0.5);
+    st->p90 = quantile_select(x, m, 0.90);
+    st->p99 = quantile_select(x, m, 0.99);
+    st->p999 = quantile_select(x, m, 0.999);
+  }
   free(x);
   return 0;
 }
