@@ -64,7 +64,7 @@ static int need_spikes(void) {
   if (spikes)
     return 0;
   tp_spike_opts_init(&o);
-  return tp_spikes_detect(series->step, series->value, series->n, &o, &spikes);
+  return tp_spikes_detect(tp_series_steps(series), series->value, series->n, &o, &spikes);
 }
 
 static struct tp_gn_data view(size_t columns) {
@@ -86,7 +86,7 @@ struct value gn_load(int nargs, struct value *arg, void *priv) {
   drop_all();
   if (tp_series_read(path, &o, &s) < 0)
     return tp_gp_fail(MODULE);
-  if (tp_stats_compute(s->step, s->value, s->n, NAN, &stats) < 0) {
+  if (tp_stats_compute(tp_series_steps(s), s->value, s->n, NAN, &stats) < 0) {
     tp_series_free(s);
     return tp_gp_fail(MODULE);
   }
@@ -98,14 +98,14 @@ struct value gn_load(int nargs, struct value *arg, void *priv) {
 static double step_min(void) {
   double m = INFINITY;
   for (size_t i = 0; i < series->n; i++)
-    m = fmin(m, series->step[i]);
+    m = fmin(m, tp_series_step(series, i));
   return series->n ? m : NAN;
 }
 
 static double step_max(void) {
   double m = -INFINITY;
   for (size_t i = 0; i < series->n; i++)
-    m = fmax(m, series->step[i]);
+    m = fmax(m, tp_series_step(series, i));
   return series->n ? m : NAN;
 }
 
@@ -183,8 +183,8 @@ struct value gn_detect(int nargs, struct value *arg, void *priv) {
     return tp_gp_fail(MODULE);
   tp_spike_opts_init(&o);
   if (tp_spike_opts_parse(&o, text) < 0 ||
-      tp_stats_compute(series->step, series->value, series->n, o.max_norm, &st) < 0 ||
-      tp_spikes_detect(series->step, series->value, series->n, &o, &sp) < 0)
+      tp_stats_compute(tp_series_steps(series), series->value, series->n, o.max_norm, &st) < 0 ||
+      tp_spikes_detect(tp_series_steps(series), series->value, series->n, &o, &sp) < 0)
     return tp_gp_fail(MODULE);
   tp_spikes_free(spikes);
   spikes = sp;

@@ -10,16 +10,16 @@
 #include "tp_io.h"
 
 /* Step range of the finite points; 0 when there is none. */
-static int step_range(const double *step, const double *value, size_t n, double *lo,
+static int step_range(struct tp_steps step, const double *value, size_t n, double *lo,
                       double *hi) {
   int any = 0;
   for (size_t i = 0; i < n; i++) {
-    if (!isfinite(value[i]) || !isfinite(step[i]))
+    if (!isfinite(value[i]) || !isfinite(tp_step_at(step, i)))
       continue;
-    if (!any || step[i] < *lo)
-      *lo = step[i];
-    if (!any || step[i] > *hi)
-      *hi = step[i];
+    if (!any || tp_step_at(step, i) < *lo)
+      *lo = tp_step_at(step, i);
+    if (!any || tp_step_at(step, i) > *hi)
+      *hi = tp_step_at(step, i);
     any = 1;
   }
   return any;
@@ -53,7 +53,7 @@ static size_t emit_run(const double *value, size_t a, size_t b, const struct tp_
   return k;
 }
 
-int tp_decimate(const double *step, const double *value, size_t n,
+int tp_decimate(struct tp_steps step, const double *value, size_t n,
                 const struct tp_spikes *sp, size_t columns, size_t **idx, size_t *m) {
   double lo = 0, hi = 0, width;
   uint64_t bytes;
@@ -73,14 +73,14 @@ int tp_decimate(const double *step, const double *value, size_t n,
   /* a run ends where the column changes (non-finite points never end one) */
   while (a < n) {
     size_t b = a + 1, col;
-    while (a < n && (!isfinite(value[a]) || !isfinite(step[a])))
+    while (a < n && (!isfinite(value[a]) || !isfinite(tp_step_at(step, a))))
       a++;
     if (a == n)
       break;
-    col = column_of(step[a], lo, width, columns);
+    col = column_of(tp_step_at(step, a), lo, width, columns);
     for (b = a + 1; b < n; b++)
-      if (isfinite(value[b]) && isfinite(step[b]) &&
-          column_of(step[b], lo, width, columns) != col)
+      if (isfinite(value[b]) && isfinite(tp_step_at(step, b)) &&
+          column_of(tp_step_at(step, b), lo, width, columns) != col)
         break;
     k += emit_run(value, a, b, sp, *idx + k);
     a = b;

@@ -66,7 +66,7 @@ static void curves(FILE *fp, const struct tp_gn_data *d, const size_t *idx, size
   block(fp, "series", isnan(mn) ? "step value" : "step value clipped", 1);
   for (size_t k = 0; k < m; k++) {
     size_t i = idx[k];
-    num(fp, "", s->step[i]);
+    num(fp, "", tp_series_step(s, i));
     num(fp, " ", s->value[i]);
     if (!isnan(mn))
       num(fp, " ", s->value[i] > mn ? mn : s->value[i]);
@@ -76,14 +76,14 @@ static void curves(FILE *fp, const struct tp_gn_data *d, const size_t *idx, size
     none(fp, isnan(mn) ? 2 : 3);
   block(fp, "baseline", "step baseline", 0);
   for (size_t k = 0; d->sp && k < m; k++)
-    fprintf(fp, "%.15g %.10g\n", s->step[idx[k]], d->sp->baseline[idx[k]]);
+    fprintf(fp, "%.15g %.10g\n", tp_series_step(s, idx[k]), d->sp->baseline[idx[k]]);
   if (!d->sp || m == 0)
     none(fp, 2);
   block(fp, "band", "step lower upper", 0);
   for (size_t k = 0, any = 0; d->sp && k < m; k++) {
     double b = d->sp->baseline[idx[k]], u = d->sp->upper[idx[k]];
     if (isfinite(u)) {
-      fprintf(fp, "%.15g %.10g %.10g\n", s->step[idx[k]], 2 * b - u, u);
+      fprintf(fp, "%.15g %.10g %.10g\n", tp_series_step(s, idx[k]), 2 * b - u, u);
       any = 1;
     }
     if (k + 1 == m && !any)
@@ -101,7 +101,7 @@ static void events(FILE *fp, const struct tp_gn_data *d) {
   block(fp, "spikes", "step value", 0);
   for (size_t i = 0; sp && i < s->n; i++)
     if (tp_spikes_flagged(sp, s->value, i))
-      fprintf(fp, "%.15g %.10g\n", s->step[i], s->value[i]), k++;
+      fprintf(fp, "%.15g %.10g\n", tp_series_step(s, i), s->value[i]), k++;
   if (k == 0)
     none(fp, 2);
   block(fp, "episodes", "rank start end peak_step peak baseline ratio score", 0);
@@ -122,7 +122,7 @@ static void events(FILE *fp, const struct tp_gn_data *d) {
   k = s->n_overflow;
   for (size_t i = 0; i < s->n; i++)
     if (!isfinite(s->value[i]))
-      fprintf(fp, "%.15g 2\n", s->step[i]), k++;
+      fprintf(fp, "%.15g 2\n", tp_series_step(s, i)), k++;
   if (k == 0)
     none(fp, 2);
 }
@@ -150,7 +150,7 @@ int tp_gn_write_stream(FILE *fp, const struct tp_gn_data *d, size_t *rows) {
   if (d->sp && d->sp->n != d->s->n)
     return tp_err(TP_EINVAL, NULL, -1, "detection result is for %zu points, series has %zu",
                   d->sp->n, d->s->n);
-  rc = d->columns ? tp_decimate(d->s->step, d->s->value, d->s->n, d->sp, d->columns, &idx, &m)
+  rc = d->columns ? tp_decimate(tp_series_steps(d->s), d->s->value, d->s->n, d->sp, d->columns, &idx, &m)
                   : all_finite(d->s, &idx, &m);
   if (rc < 0)
     return rc;

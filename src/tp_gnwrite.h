@@ -50,7 +50,7 @@ char *tp_gn_summary(const struct tp_gn_data *d, size_t max_episodes);
  * every point sp flags (sp may be NULL), so the min/max envelope and each
  * spike look the same as with all points.  *idx is malloc'ed.
  */
-int tp_decimate(const double *step, const double *value, size_t n,
+int tp_decimate(struct tp_steps step, const double *value, size_t n,
                 const struct tp_spikes *sp, size_t columns, size_t **idx, size_t *m);
 
 #endif

@@ -175,7 +175,7 @@ static int load(const struct cli *c, struct tp_series **s, struct tp_stats *st) 
   int rc;
   if ((rc = tp_series_read(c->log, &c->so, s)) < 0)
     return rc;
-  if ((rc = tp_stats_compute((*s)->step, (*s)->value, (*s)->n, c->max_norm, st)) < 0) {
+  if ((rc = tp_stats_compute(tp_series_steps(*s), (*s)->value, (*s)->n, c->max_norm, st)) < 0) {
     tp_series_free(*s);
     *s = NULL;
   }
@@ -257,7 +257,7 @@ static json_object *overflow_json(const struct tp_series *s) {
   json_object *a = json_object_new_array();
   double *st = NULL, *all;
   size_t nst = 0, n;
-  if (tp_stats_nonfinite_steps(s->step, s->value, s->n, &st, &nst) < 0 ||
+  if (tp_stats_nonfinite_steps(tp_series_steps(s), s->value, s->n, &st, &nst) < 0 ||
       !(all = malloc((s->n_overflow + nst + 1) * sizeof *all))) {
     free(st);
     return a;
@@ -321,7 +321,7 @@ static int run_spikes(const struct cli *c) {
   struct tp_spike_opts o = c->sp;
   int rc = 0;
   o.max_norm = c->max_norm;
-  if (load(c, &s, &st) < 0 || tp_spikes_detect(s->step, s->value, s->n, &o, &sp) < 0) {
+  if (load(c, &s, &st) < 0 || tp_spikes_detect(tp_series_steps(s), s->value, s->n, &o, &sp) < 0) {
     tp_series_free(s);
     return fail(c->log);
   }

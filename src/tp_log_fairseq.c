@@ -255,7 +255,7 @@ static int scan_key(struct fs *f, const char *key) {
   int rc = f->kind == FS_JSON ? scan_json(f) : scan_text(f);
   if (rc == 0 && f->pending && f->s->n)
     for (; f->pending && rc == 0; f->pending--)
-      rc = tp_series_push_overflow(f->s, f->s->step[f->s->n - 1]);
+      rc = tp_series_push_overflow(f->s, tp_series_step(f->s, f->s->n - 1));
   return rc;
 }
 

@@ -68,8 +68,7 @@ static int collect(struct tp_series *s, struct json_object *hist, const char *ke
     rc = tp_series_push(s, steps ? step : (double)s->n, x);
   }
   if (!steps) /* one entry without a step: use indices for all, consistently */
-    for (size_t i = 0; i < s->n; i++)
-      s->step[i] = (double)i;
+    tp__series_index_steps(s);
   s->has_step = steps;
   return rc;
 }

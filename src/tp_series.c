@@ -1,6 +1,7 @@
 /* The (step, value) series container and the content-detecting log reader loop. */
 #include <config.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,8 @@
 
 struct tp_series *tp_series_new(void) {
   struct tp_series *s = calloc(1, sizeof *s);
+  if (s)
+    s->stride = 1.0;
   return s;
 }
 
@@ -62,22 +65,38 @@ static void huge_pages(void *p, size_t bytes) {
 #endif
 }
 
-/* Resize both arrays to c points. On failure cap stays within both arrays: a shrunk step
-   array lowers it at once, a grown one waits for the value array. */
+/* Resize the arrays to c points (the step array only once it exists). On failure cap
+   stays within both arrays: a shrunk step array lowers it at once, a grown one waits for
+   the value array. */
 static int resize(struct tp_series *s, size_t c) {
-  double *st = realloc(s->step, c * sizeof *st);
-  if (!st)
-    return tp_err(TP_ENOMEM, NULL, -1, "cannot grow series to %zu points", c);
-  s->step = st;
-  if (c < s->cap)
-    s->cap = c;
+  if (s->step) {
+    double *st = realloc(s->step, c * sizeof *st);
+    if (!st)
+      return tp_err(TP_ENOMEM, NULL, -1, "cannot grow series to %zu points", c);
+    s->step = st;
+    if (c < s->cap)
+      s->cap = c;
+    huge_pages(s->step, c * sizeof *st);
+  }
   double *v = realloc(s->value, c * sizeof *v);
   if (!v)
     return tp_err(TP_ENOMEM, NULL, -1, "cannot grow series to %zu points", c);
   s->value = v;
   s->cap = c;
-  huge_pages(s->step, c * sizeof *st);
   huge_pages(s->value, c * sizeof *v);
+  return 0;
+}
+
+/* A step that leaves the progression: write the implicit steps out as an array. */
+static int materialise(struct tp_series *s) {
+  size_t c = s->cap ? s->cap : 1;
+  double *st = malloc(c * sizeof *st);
+  if (!st)
+    return tp_err(TP_ENOMEM, NULL, -1, "cannot allocate %zu steps", c);
+  huge_pages(st, c * sizeof *st);
+  for (size_t i = 0; i < s->n; i++)
+    st[i] = s->step0 + (double)i * s->stride;
+  s->step = st;
   return 0;
 }
 
@@ -104,10 +123,29 @@ int tp_series_push(struct tp_series *s, double step, double value) {
     if (rc < 0)
       return rc;
   }
-  s->step[s->n] = step;
+  if (!s->step) {
+    if (s->n == 0 && isfinite(step))
+      s->step0 = step, s->stride = 1.0;
+    else if (s->n == 1 && isfinite(step - s->step0) && s->step0 + (step - s->step0) == step)
+      s->stride = step - s->step0;
+    else if (s->n < 2 || step != s->step0 + (double)s->n * s->stride) {
+      int rc = materialise(s);
+      if (rc < 0)
+        return rc;
+    }
+  }
+  if (s->step)
+    s->step[s->n] = step;
   s->value[s->n] = value;
   s->n++;
   return 0;
+}
+
+void tp__series_index_steps(struct tp_series *s) {
+  free(s->step);
+  s->step = NULL;
+  s->step0 = 0.0;
+  s->stride = 1.0;
 }
 
 int tp_series_push_overflow(struct tp_series *s, double step) {

@@ -7,9 +7,29 @@
 
 #define TP_SERIES_BADLINES 8
 
+/* Steps: an array, or (v NULL) the arithmetic progression first + i * stride, which is how
+   logs count (every step, or every log interval). */
+struct tp_steps {
+  const double *v;
+  double first, stride;
+};
+
+static inline double tp_step_at(struct tp_steps s, size_t i) {
+  return s.v ? s.v[i] : s.first + (double)i * s.stride;
+}
+
+static inline struct tp_steps tp_steps_array(const double *v) {
+  struct tp_steps s = {v, 0.0, 1.0};
+  return s;
+}
+
 struct tp_series {
   size_t n, cap;
-  double *step;  /* training step, or the 0-based record index when has_step is 0 */
+  /* Training steps, or the 0-based record index when has_step is 0. While they follow
+     step0 + i * stride exactly, step stays NULL: a 10^7-point log then costs one double
+     per point, not two. Read them through tp_series_step()/tp_series_steps(). */
+  double *step;
+  double step0, stride;
   double *value; /* may hold NaN and ±inf */
   int has_step;
   char format[24];   /* reader that produced it */
@@ -30,9 +50,19 @@ struct tp_series_opts {
   int use_epoch;   /* fairseq: take epoch summaries instead of train_inner */
 };
 
+static inline struct tp_steps tp_series_steps(const struct tp_series *s) {
+  struct tp_steps st = {s->step, s->step0, s->stride};
+  return st;
+}
+
+static inline double tp_series_step(const struct tp_series *s, size_t i) {
+  return tp_step_at(tp_series_steps(s), i);
+}
+
 struct tp_series *tp_series_new(void);
 void tp_series_free(struct tp_series *s);
-/* Append one point (amortised growth, limit-checked). */
+/* Append one point (amortised growth, limit-checked); the step array is only
+   materialised when a step breaks the arithmetic progression. */
 int tp_series_push(struct tp_series *s, double step, double value);
 int tp_series_push_overflow(struct tp_series *s, double step);
 /* Count a malformed line, keeping the first few line numbers. */
@@ -81,6 +111,8 @@ struct tp__lines {
 long tp__line_at(struct tp__lines *c, const char *p);
 /* Count the line holding p as malformed (its number only while it is kept). */
 void tp__bad_at(struct tp_series *s, struct tp__lines *c, const char *p);
+/* Steps become the 0-based record index (drops any step array). */
+void tp__series_index_steps(struct tp_series *s);
 /* Make room for about n points up front (a reader's estimate from the file size). */
 int tp__series_reserve(struct tp_series *s, size_t n);
 /* Name the series; TP_EEMPTY/TP_ECORRUPT when it has no points. */

@@ -296,7 +296,7 @@ int tp_spikes_flagged(const struct tp_spikes *sp, const double *value, size_t i)
 
 /* Walk the flagged points; consecutive ones (skipping non-finite points) make
  * one episode.  With ep NULL only counts. */
-static size_t collect(const struct tp_spikes *sp, const double *step, const double *value,
+static size_t collect(const struct tp_spikes *sp, struct tp_steps step, const double *value,
                       struct tp_episode *ep) {
   size_t k = 0, n = sp->n;
   for (size_t i = 0; i < n; i++) {
@@ -315,9 +315,9 @@ static size_t collect(const struct tp_spikes *sp, const double *step, const doub
     }
     i = e.i_end;
     if (ep) {
-      e.start = step[e.i_start];
-      e.end = step[e.i_end];
-      e.peak_step = step[e.i_peak];
+      e.start = tp_step_at(step, e.i_start);
+      e.end = tp_step_at(step, e.i_end);
+      e.peak_step = tp_step_at(step, e.i_peak);
       e.peak = value[e.i_peak];
       e.baseline = sp->baseline[e.i_peak];
       e.ratio = e.baseline > 0 ? e.peak / e.baseline : NAN;
@@ -338,7 +338,7 @@ static int by_severity(const void *pa, const void *pb) {
 }
 
 /* Find, rank and trim the episodes. */
-static int episodes(struct tp_spikes *sp, const double *step, const double *value) {
+static int episodes(struct tp_spikes *sp, struct tp_steps step, const double *value) {
   size_t k = collect(sp, step, value, NULL);
   sp->n_found = k;
   for (size_t i = 0; i < sp->n; i++)
@@ -373,7 +373,7 @@ static int finite_values(const double *value, size_t n, const double **x, double
   return 0;
 }
 
-int tp_spikes_detect(const double *step, const double *value, size_t n,
+int tp_spikes_detect(struct tp_steps step, const double *value, size_t n,
                      const struct tp_spike_opts *o, struct tp_spikes **out) {
   const struct detector *det;
   struct tp_spikes *sp;

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "tp_series.h"
+
 /*
  * Every detector turns the finite values into a per-point baseline and an
  * upper bound; a point above its bound is flagged, consecutive flagged points
@@ -66,7 +68,7 @@ const char *tp_spike_methods(void);
 
 /* Detect spikes in value[0..n) (steps give the episode positions); *out is
  * allocated and owned by the caller (tp_spikes_free). */
-int tp_spikes_detect(const double *step, const double *value, size_t n,
+int tp_spikes_detect(struct tp_steps step, const double *value, size_t n,
                      const struct tp_spike_opts *o, struct tp_spikes **out);
 void tp_spikes_free(struct tp_spikes *sp);
 /* 1 when point i of the analysed series is flagged. */

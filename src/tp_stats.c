@@ -12,7 +12,7 @@
 #include "tp_stats.h"
 
 /* Count the non-finite points by kind and remember where the first one was. */
-static void count_nonfinite(const double *step, const double *value, size_t n,
+static void count_nonfinite(struct tp_steps step, const double *value, size_t n,
                             struct tp_stats *st) {
   for (size_t i = 0; i < n; i++) {
     double v = value[i];
@@ -25,12 +25,12 @@ static void count_nonfinite(const double *step, const double *value, size_t n,
     else
       st->n_neginf++;
     if (st->nonfinite++ == 0)
-      st->first_nonfinite_step = step[i];
+      st->first_nonfinite_step = tp_step_at(step, i);
   }
 }
 
 /* Min and max with the step where each first occurs. */
-static void extremes(const double *step, const double *value, size_t n,
+static void extremes(struct tp_steps step, const double *value, size_t n,
                      struct tp_stats *st) {
   st->min = INFINITY;
   st->max = -INFINITY;
@@ -40,11 +40,11 @@ static void extremes(const double *step, const double *value, size_t n,
       continue;
     if (v < st->min) {
       st->min = v;
-      st->min_step = step[i];
+      st->min_step = tp_step_at(step, i);
     }
     if (v > st->max) {
       st->max = v;
-      st->max_step = step[i];
+      st->max_step = tp_step_at(step, i);
     }
   }
 }
@@ -110,7 +110,7 @@ static int moments(const double *value, size_t n, struct tp_stats *st) {
   return 0;
 }
 
-int tp_stats_compute(const double *step, const double *value, size_t n,
+int tp_stats_compute(struct tp_steps step, const double *value, size_t n,
                      double max_norm, struct tp_stats *st) {
   memset(st, 0, sizeof *st);
   st->first_nonfinite_step = st->mean = st->sd = NAN;
@@ -144,7 +144,7 @@ int tp_stats_clip(const double *value, size_t n, double max_norm, double *out) {
   return 0;
 }
 
-int tp_stats_nonfinite_steps(const double *step, const double *value, size_t n,
+int tp_stats_nonfinite_steps(struct tp_steps step, const double *value, size_t n,
                              double **out, size_t *nout) {
   size_t m = 0, k = 0;
   *out = NULL;
@@ -157,7 +157,7 @@ int tp_stats_nonfinite_steps(const double *step, const double *value, size_t n,
     return tp_err(TP_ENOMEM, NULL, -1, "cannot allocate %zu steps", m);
   for (size_t i = 0; i < n; i++)
     if (!isfinite(value[i]))
-      (*out)[k++] = step[i];
+      (*out)[k++] = tp_step_at(step, i);
   *nout = m;
   return 0;
 }

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "tp_series.h"
+
 /*
  * Everything but the counts is computed on the finite values only, so a NaN
  * or ±inf step never poisons a mean or a quantile; fields with no defined
@@ -27,7 +29,7 @@ struct tp_stats {
 
 /* Compute st over n points; an empty series is TP_EEMPTY, all non-finite is a
  * documented result (count 0, NaN statistics). max_norm NaN = no clipping. */
-int tp_stats_compute(const double *step, const double *value, size_t n,
+int tp_stats_compute(struct tp_steps step, const double *value, size_t n,
                      double max_norm, struct tp_stats *st);
 
 /* The norm after torch.nn.utils.clip_grad_norm_: min(norm, max_norm) for finite
@@ -35,7 +37,7 @@ int tp_stats_compute(const double *step, const double *value, size_t n,
 int tp_stats_clip(const double *value, size_t n, double max_norm, double *out);
 
 /* Steps of the non-finite points, in order; *out is malloc'ed (NULL when none). */
-int tp_stats_nonfinite_steps(const double *step, const double *value, size_t n,
+int tp_stats_nonfinite_steps(struct tp_steps step, const double *value, size_t n,
                              double **out, size_t *nout);
 
 #endif

@@ -120,9 +120,42 @@ static void container(void) {
   for (int i = 0; ok && i < 100000 && rc == 0; i++)
     rc = tp_series_push(s, i, i * 0.5);
   for (size_t i = 0; ok && rc == 0 && i < s->n; i++)
-    ok = s->step[i] == (double)i && s->value[i] == (double)i * 0.5;
+    ok = tp_series_step(s, i) == (double)i && s->value[i] == (double)i * 0.5;
   tap_ok(ok && rc == 0 && s->n == 100000 && s->cap <= 150000,
          "tp_series_push - 100000 points, expect all kept, capacity under 1.5x");
+  tap_ok(s->step == NULL, "tp_series_push - steps 0, 1, 2, …, expect no step array (implicit)");
+  tp_series_free(s);
+
+  /* every 100th step from 500, then a restart at 3 (a resumed run): the array appears then */
+  s = tp_series_new();
+  rc = s ? 0 : -1;
+  for (int i = 0; rc == 0 && i < 5000; i++)
+    rc = tp_series_push(s, 500 + 100.0 * i, 1.0);
+  int implicit = rc == 0 && s->step == NULL && tp_series_step(s, 4999) == 500 + 100.0 * 4999;
+  for (int i = 0; rc == 0 && i < 3; i++)
+    rc = tp_series_push(s, 3 + i, 2.0);
+  ok = rc == 0 && s->step != NULL && s->n == 5003;
+  for (size_t i = 0; ok && i < s->n; i++)
+    ok = tp_series_step(s, i) == (i < 5000 ? 500 + 100.0 * (double)i : 3.0 + (double)(i - 5000));
+  tap_ok(implicit && ok,
+         "tp_series_push - stride 100 then a restart, expect implicit, then the same steps "
+         "as an array");
+  tp_series_free(s);
+
+  /* a non-finite first step or an uneven second one goes straight to an array */
+  s = tp_series_new();
+  rc = s ? tp_series_push(s, NAN, 1.0) : -1;
+  rc = rc == 0 ? tp_series_push(s, 1.0, 1.0) : rc;
+  ok = rc == 0 && s->step && isnan(tp_series_step(s, 0)) && tp_series_step(s, 1) == 1.0;
+  tp_series_free(s);
+  s = tp_series_new();
+  rc = s ? tp_series_push(s, 0.1, 1.0) : -1;
+  for (int i = 1; rc == 0 && i < 10; i++)
+    rc = tp_series_push(s, 0.1 * (i + 1), 1.0);
+  for (int i = 0; ok && rc == 0 && i < 10; i++)
+    ok = tp_series_step(s, (size_t)i) == 0.1 * (i + 1);
+  tap_ok(ok && rc == 0, "tp_series_push - NaN first step and steps 0.1, 0.2, …, expect every "
+                        "step read back bit-exact");
   for (long l = 1; ok && l <= 20; l++)
     tp_series_bad_line(s, l * 10);
   tap_ok(ok && s->n_malformed == 20 && s->malformed_line[0] == 10 &&
@@ -289,9 +322,9 @@ static void generate(const char *dir) {
 
 static void check_ok(const struct rcase *c, const struct tp_series *s, const char *what) {
   tap_ok(s->n == c->n, "%s, expect %zu points (got %zu)", what, c->n, s->n);
-  tap_ok(s->n && same_double(s->step[0], c->s0) && same_double(s->value[0], c->v0),
+  tap_ok(s->n && same_double(tp_series_step(s, 0), c->s0) && same_double(s->value[0], c->v0),
          "%s, expect first point (%g, %g)", what, c->s0, c->v0);
-  tap_ok(s->n && same_double(s->step[s->n - 1], c->s1) && same_double(s->value[s->n - 1], c->v1),
+  tap_ok(s->n && same_double(tp_series_step(s, s->n - 1), c->s1) && same_double(s->value[s->n - 1], c->v1),
          "%s, expect last point (%g, %g)", what, c->s1, c->v1);
   tap_ok(s->n_overflow == c->n_overflow && (!c->n_overflow || s->overflow_step[0] == c->overflow0),
          "%s, expect %zu overflow events, first at %g (got %zu)", what, c->n_overflow, c->overflow0,
@@ -378,11 +411,11 @@ static void fixture_case(const char *root, const struct fcase *c) {
   for (size_t i = 1; i < s->n; i++)
     if (s->value[i] > s->value[imax])
       imax = i;
-  tap_ok(s->has_step && s->step[0] == c->s0 && s->step[s->n - 1] == c->s1,
+  tap_ok(s->has_step && tp_series_step(s, 0) == c->s0 && tp_series_step(s, s->n - 1) == c->s1,
          "%s, expect steps %g..%g", what, c->s0, c->s1);
-  tap_ok(fabs(s->value[imax] - c->peak) <= 1e-4 * fabs(c->peak) && s->step[imax] == c->peak_step,
+  tap_ok(fabs(s->value[imax] - c->peak) <= 1e-4 * fabs(c->peak) && tp_series_step(s, imax) == c->peak_step,
          "%s, expect the peak %g at step %g (got %g at %g)", what, c->peak, c->peak_step,
-         s->value[imax], s->step[imax]);
+         s->value[imax], tp_series_step(s, imax));
   tap_ok(s->n_overflow == c->n_overflow && s->n_malformed == 0,
          "%s, expect %zu overflow events and nothing malformed (got %zu, %zu)", what,
          c->n_overflow, s->n_overflow, s->n_malformed);
@@ -398,7 +431,7 @@ static void cross_check(const char *root) {
   snprintf(b, sizeof b, "%s/%s", root, fcases[6].file);
   int ok = tp_series_read(a, &o, &t) == 0 && tp_series_read(b, &o, &h) == 0 && t->n == h->n;
   for (size_t i = 0; ok && i < t->n; i++)
-    ok = t->step[i] == h->step[i] && (double)(float)h->value[i] == t->value[i];
+    ok = tp_series_step(t, i) == tp_series_step(h, i) && (double)(float)h->value[i] == t->value[i];
   tap_ok(ok, "tp_series_read - t5 tfevents vs trainer_state.json, expect equal steps and float32 values");
   tp_series_free(t);
   tp_series_free(h);
@@ -418,7 +451,7 @@ int main(void) {
   const char *root = getenv("TP_FIXTURES");
   const char *dir = tap_tmpdir();
   char probe[4300];
-  int plan = NPCASES + 1 + 3 + 1 + NFCASES * FCHECKS + 1;
+  int plan = NPCASES + 1 + 6 + 1 + NFCASES * FCHECKS + 1;
   for (int i = 0; i < NRCASES; i++)
     plan += rcase_checks(&rcases[i]);
   tap_plan(plan);

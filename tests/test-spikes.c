@@ -191,7 +191,7 @@ static void check_edges(gsl_rng *r) {
     int rc;
     tp_spike_opts_init(&o);
     tp_spike_opts_parse(&o, ec->opts);
-    rc = tp_spikes_detect(step, x, n, &o, &sp);
+    rc = tp_spikes_detect(tp_steps_array(step), x, n, &o, &sp);
     tap_ok(rc == ec->rc && (rc < 0 || (sp->n_found == ec->episodes &&
                                        (isnan(ec->peak_step) ||
                                         sp->ep[0].peak_step == ec->peak_step))),
@@ -312,7 +312,7 @@ static void check_recall(void) {
         struct tp_spikes *res = NULL;
         gsl_rng_set(r, seed * 7919 + (unsigned long)kind);
         synth(r, kind, x, sp);
-        if (tp_spikes_detect(step, x, LEN, &o, &res) == 0)
+        if (tp_spikes_detect(tp_steps_array(step), x, LEN, &o, &res) == 0)
           score_run(res, sp, &one);
         tp_spikes_free(res);
         gsl_rng_free(r);

@@ -50,7 +50,7 @@ static void check_brute(gsl_rng *r) {
   for (size_t i = 0; i < m; i++)
     ss += (fin[i] - sum / (double)m) * (fin[i] - sum / (double)m);
   qsort(fin, m, sizeof fin[0], cmp_double);
-  tap_ok(tp_stats_compute(step, v, N, 2.0, &st) == 0 && st.count == m && st.nonfinite == N - m,
+  tap_ok(tp_stats_compute(tp_steps_array(step), v, N, 2.0, &st) == 0 && st.count == m && st.nonfinite == N - m,
          "tp_stats_compute - 5001 lognormal points with NaN/inf, expect counts %zu + %zu", m,
          (size_t)N - m);
   tap_near(st.mean, sum / (double)m, 1e-12, "tp_stats_compute - mean, expect two-pass mean");
@@ -94,7 +94,7 @@ static void check_edges(void) {
   for (size_t c = 0; c < NEDGE; c++) {
     const struct edge *e = &edges[c];
     struct tp_stats st;
-    int rc = tp_stats_compute(step, e->v, e->n, e->max_norm, &st);
+    int rc = tp_stats_compute(tp_steps_array(step), e->v, e->n, e->max_norm, &st);
     int ok = rc == e->rc;
     if (ok && rc == 0)
       ok = st.count == e->count && (isnan(e->mean) ? isnan(st.mean) : st.mean == e->mean) &&
@@ -131,8 +131,8 @@ static void check_decimate(gsl_rng *r) {
       v[i] = NAN;
   }
   tp_spike_opts_init(&o);
-  tp_spikes_detect(step, v, N, &o, &sp);
-  tp_decimate(step, v, N, sp, COLS, &idx, &m);
+  tp_spikes_detect(tp_steps_array(step), v, N, &o, &sp);
+  tp_decimate(tp_steps_array(step), v, N, sp, COLS, &idx, &m);
   for (size_t i = 0; i < N; i++) {
     size_t c = (size_t)(step[i] / ((double)(N - 1) / COLS));
     c = c >= COLS ? COLS - 1 : c;

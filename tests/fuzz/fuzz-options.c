@@ -31,7 +31,7 @@ static void detect(const struct tp_spike_opts *o) {
   struct tp_spikes *sp = NULL;
   int rc;
   series(step, value);
-  rc = tp_spikes_detect(step, value, OPT_POINTS, o, &sp);
+  rc = tp_spikes_detect(tp_steps_array(step), value, OPT_POINTS, o, &sp);
   fuzz_check_rc(rc, "tp_spikes_detect");
   if (rc == 0) {
     fuzz_expect(sp->n_ep <= sp->n_found, "kept %zu of %zu episodes", sp->n_ep, sp->n_found);

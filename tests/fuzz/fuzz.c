@@ -158,7 +158,7 @@ void fuzz_check_series(const struct tp_series *s) {
   fuzz_expect(memchr(s->format, 0, sizeof s->format) && memchr(s->key, 0, sizeof s->key),
               "series format/key not terminated");
   for (size_t i = 0; i < s->n; i++)
-    sum += s->step[i] + s->value[i];
+    sum += tp_series_step(s, i) + s->value[i];
   for (size_t i = 0; i < s->n_overflow; i++)
     sum += s->overflow_step[i];
   sink = sum;
