@@ -69,18 +69,48 @@ static void clipping(const double *value, size_t n, struct tp_stats *st) {
 
 /* GSL's linear-interpolation quantile without a sort: quickselect puts the lhs-th
  * order statistic in place with every larger value after it, so the next one is
- * the smallest of those.  O(m) instead of gsl_sort's heapsort (3.9 s at 10^7). */
-static double quantile_select(double *x, size_t m, double f) {
+ * the smallest of those.  O(m) instead of gsl_sort's heapsort (3.9 s at 10^7).
+ * x[0..lo) must hold no value above any of x[lo..m) (a previous selection at lo - 1
+ * leaves it so), and quantiles are asked in increasing order: each selection then
+ * runs on what is above the previous one, 1.6 m steps for four quantiles, not 4 m. */
+static double quantile_select(double *x, size_t m, double f, size_t *lo) {
   double index = f * (double)(m - 1), delta, a, b;
   size_t lhs = (size_t)index;
   delta = index - (double)lhs;
-  a = gsl_stats_select(x, 1, m, lhs);
+  if (lhs < *lo) /* cannot happen for increasing f; stay correct anyway */
+    *lo = 0;
+  a = gsl_stats_select(x + *lo, 1, m - *lo, lhs - *lo);
+  *lo = lhs + 1;
   if (lhs + 1 >= m || delta == 0)
     return a;
   b = x[lhs + 1];
   for (size_t i = lhs + 2; i < m; i++)
     b = x[i] < b ? x[i] : b;
   return (1 - delta) * a + delta * b;
+}
+
+/* Sum of x[0..m) - c (or of the squared deviations from c when sq): blocks of 4096 summed
+ * with four lanes, the block sums added in order. The error grows with the number of
+ * blocks, not of points, and the loop vectorises, unlike GSL's running mean, which
+ * divides at every point (4 % of a 10^7-point 'spikes' run). */
+static double block_sum(const double *x, size_t m, double c, int sq) {
+  double total = 0;
+  for (size_t b = 0; b < m; b += 4096) {
+    size_t e = m - b > 4096 ? b + 4096 : m, i = b;
+    double l0 = 0, l1 = 0, l2 = 0, l3 = 0;
+    if (sq)
+      for (; i + 4 <= e; i += 4) {
+        double d0 = x[i] - c, d1 = x[i + 1] - c, d2 = x[i + 2] - c, d3 = x[i + 3] - c;
+        l0 += d0 * d0, l1 += d1 * d1, l2 += d2 * d2, l3 += d3 * d3;
+      }
+    else
+      for (; i + 4 <= e; i += 4)
+        l0 += x[i] - c, l1 += x[i + 1] - c, l2 += x[i + 2] - c, l3 += x[i + 3] - c;
+    for (; i < e; i++)
+      l0 += sq ? (x[i] - c) * (x[i] - c) : x[i] - c;
+    total += (l0 + l1) + (l2 + l3);
+  }
+  return total;
 }
 
 /* Mean, sd and quantiles (GSL's linear interpolation, numpy's default) of the
@@ -98,13 +128,17 @@ static int moments(const double *value, size_t n, struct tp_stats *st) {
   for (size_t i = 0; i < n; i++)
     if (isfinite(value[i]))
       x[m++] = value[i];
-  st->mean = gsl_stats_mean(x, 1, m);
-  st->sd = m > 1 ? gsl_stats_sd_m(x, 1, m, st->mean) : 0.0;
   if (m > 0) {
-    st->median = quantile_select(x, m, 0.5);
-    st->p90 = quantile_select(x, m, 0.90);
-    st->p99 = quantile_select(x, m, 0.99);
-    st->p999 = quantile_select(x, m, 0.999);
+    size_t lo = 0;
+    double mean = block_sum(x, m, 0, 0) / (double)m;
+    /* one correction pass, as GSL's two-pass mean would give */
+    mean += block_sum(x, m, mean, 0) / (double)m;
+    st->mean = mean;
+    st->sd = m > 1 ? sqrt(block_sum(x, m, mean, 1) / (double)(m - 1)) : 0.0;
+    st->median = quantile_select(x, m, 0.5, &lo);
+    st->p90 = quantile_select(x, m, 0.90, &lo);
+    st->p99 = quantile_select(x, m, 0.99, &lo);
+    st->p999 = quantile_select(x, m, 0.999, &lo);
   }
   free(x);
   return 0;

@@ -58,6 +58,8 @@ static const struct movcase movcases[] = {
     {.n = 50, .w = 101}, {.n = 50, .w = 101, .causal = 1}, {.n = 1, .w = 5},
     {.n = 2000, .w = 31, .causal = 1}, {.n = 3000, .w = 1501},
     {.n = 3000, .w = 1501, .causal = 1}, {.n = 3000, .w = 1025, .causal = 1},
+    /* past one 32768-point chunk: the threaded path and its halos at chunk edges */
+    {.n = 70001, .w = 31}, {.n = 70001, .w = 101, .causal = 1},
 };
 #define NMOV (sizeof movcases / sizeof movcases[0])
 
