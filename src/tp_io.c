@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -132,6 +133,13 @@ int tp_map_open(const char *path, struct tp_map *m) {
   m->size = (size_t)st.st_size;
   m->mapped = 1;
   return 0;
+}
+
+void tp_map_drop(const void *from, const void *to) {
+  uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+  uintptr_t a = ((uintptr_t)from + page - 1) & ~(page - 1), b = (uintptr_t)to & ~(page - 1);
+  if (b > a)
+    madvise((void *)a, b - a, MADV_DONTNEED);
 }
 
 void tp_map_close(struct tp_map *m) {

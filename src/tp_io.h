@@ -33,6 +33,10 @@ struct tp_map {
 /* Map path read-only; refuses directories, FIFOs and devices with a clear error. */
 int tp_map_open(const char *path, struct tp_map *m);
 void tp_map_close(struct tp_map *m);
+/* Drop the whole pages inside [from, to) of a mapping from this process's memory once a
+   reader is past them (the page cache keeps them; touching them again re-reads them).
+   Keeps a streaming reader's resident size at its output plus a window of the file. */
+void tp_map_drop(const void *from, const void *to);
 
 /* Read up to n bytes from the start of path (for sniffers); *got gets the count. */
 int tp_file_head(const char *path, unsigned char *buf, size_t n, size_t *got);

@@ -86,42 +86,98 @@ static size_t estimate_lines(const char *p, size_t size) {
   return n ? size / (probe / n) + n : 0;
 }
 
+/* The reader's state for one part: the column count it expects (0 = take the first). */
+struct plain_part {
+  int cols;
+  int mapped; /* drop the file's pages behind the cursor */
+};
+
+/* Parse the lines of one part; line numbers are part-relative. */
+static void plain_part(struct tp__part *pt) {
+  struct plain_part *c = pt->ctx;
+  const char *p = pt->a, *end = pt->b;
+  const char *dropped = p;
+  long line = 0;
+  int rc;
+  if (!(pt->s = tp_series_new())) {
+    pt->rc = tp_err(TP_ENOMEM, NULL, -1, "out of memory");
+    return;
+  }
+  rc = tp__series_reserve(pt->s, estimate_lines(p, (size_t)(end - p)));
+  while (p < end && rc == 0) {
+    struct pline l;
+    line++;
+    p = parse_line(p, end, &l);
+    if (c->mapped && p - dropped >= (8 << 20)) {
+      tp_map_drop(dropped, p);
+      dropped = p;
+    }
+    if (l.cols == 0)
+      continue;
+    if (c->cols == 0)
+      c->cols = l.cols > 0 ? l.cols : 0;
+    if (l.cols != c->cols) {
+      tp_series_bad_line(pt->s, line);
+      continue;
+    }
+    rc = c->cols == 2 ? tp_series_push(pt->s, l.a, l.b)
+                      : tp_series_push(pt->s, (double)pt->s->n, l.a);
+  }
+  pt->rc = rc;
+}
+
+/* Parts after the first need the column count of the file's first record. */
+static int first_cols(const char *p, const char *end) {
+  while (p < end) {
+    struct pline l;
+    p = parse_line(p, end, &l);
+    if (l.cols > 0)
+      return l.cols;
+  }
+  return 0;
+}
+
 static int plain_read(const char *path, const struct tp_series_opts *o,
                       struct tp_series **out) {
   struct tp_map m;
-  struct tp_series *s;
-  int rc, cols = 0;
-  long line = 0;
+  struct tp__part parts[TP__PARTS_MAX];
+  struct plain_part ctx[TP__PARTS_MAX];
+  size_t k;
+  int rc, cols;
   if (o->key && *o->key)
     return tp_err(TP_ENOKEY, path, -1,
                   "key '%s' given, but a plain log has no keys (one value or 'step "
                   "value' per line)", o->key);
   if ((rc = tp_map_open(path, &m)) < 0)
     return rc;
-  if (!(s = tp_series_new())) {
-    tp_map_close(&m);
-    return tp_err(TP_ENOMEM, path, -1, "out of memory");
+  const char *base = (const char *)m.data, *end = base + m.size;
+  /* parts of at least 16 MiB: below that a thread costs more than it saves */
+  k = tp__parts_split(base, end, (size_t)16 << 20, parts);
+  cols = k > 1 ? first_cols(base, end) : 0;
+  for (size_t i = 0; i < k; i++) {
+    ctx[i].cols = cols;
+    ctx[i].mapped = m.mapped;
+    parts[i].ctx = &ctx[i];
   }
-  const char *p = (const char *)m.data, *end = p + m.size;
-  rc = tp__series_reserve(s, estimate_lines(p, m.size));
-  while (p < end && rc == 0) {
-    struct pline l;
-    line++;
-    p = parse_line(p, end, &l);
-    if (l.cols == 0)
-      continue;
-    if (cols == 0)
-      cols = l.cols > 0 ? l.cols : 0;
-    if (l.cols != cols) {
-      tp_series_bad_line(s, line);
-      continue;
-    }
-    rc = cols == 2 ? tp_series_push(s, l.a, l.b) : tp_series_push(s, (double)s->n, l.a);
-  }
-  tp_map_close(&m);
-  s->has_step = cols == 2;
+  rc = tp__parts_run(parts, k, plain_part);
+  /* one-value parts count from 0: the record index continues across parts */
+  if (rc == 0 && cols == 1)
+    for (size_t i = 1, off = parts[0].s->n; i < k; off += parts[i].s->n, i++)
+      if (!parts[i].s->step)
+        parts[i].s->step0 = (double)off;
   if (rc == 0)
+    rc = tp__parts_merge(parts, k, base);
+  tp_map_close(&m);
+  struct tp_series *s = parts[0].s;
+  for (size_t i = 1; i < k; i++)
+    tp_series_free(parts[i].s);
+  if (rc == 0) {
+    cols = ctx[0].cols;
+    if (cols == 1)
+      tp__series_index_steps(s);
+    s->has_step = cols == 2;
     rc = tp__series_done(s, path, "plain", cols == 2 ? "step value" : "value");
+  }
   if (rc < 0) {
     tp_series_free(s);
     return rc;

@@ -111,6 +111,29 @@ struct tp__lines {
 long tp__line_at(struct tp__lines *c, const char *p);
 /* Count the line holding p as malformed (its number only while it is kept). */
 void tp__bad_at(struct tp_series *s, struct tp__lines *c, const char *p);
+/*
+ * Line-oriented readers parse a big mapped file in parts over the cores. A part starts at
+ * a line start; its reader fills a fresh series with part-relative line numbers (line 1 =
+ * the part's first line). Merging appends the parts in order into the first, turning
+ * the line numbers of kept malformed lines into file line numbers.
+ */
+#define TP__PARTS_MAX 8
+struct tp__part {
+  const char *a, *b;   /* [a, b): whole lines */
+  struct tp_series *s; /* filled by the reader */
+  void *ctx;           /* the reader's per-part state */
+  int rc;
+};
+/* Split [base, end) into up to TP__PARTS_MAX parts (one per core, none under min_bytes);
+   returns how many (1 when the file is small or there is one core). */
+size_t tp__parts_split(const char *base, const char *end, size_t min_bytes,
+                       struct tp__part *parts);
+/* Tests: when non-zero, every split makes this many parts (whatever the size and cores). */
+extern size_t tp__parts_force;
+/* Run fn on every part, parts 1.. on threads; returns the first failure. */
+int tp__parts_run(struct tp__part *parts, size_t k, void (*fn)(struct tp__part *));
+/* Append parts 1..k-1 into parts[0].s (freeing them); base is where line 1 starts. */
+int tp__parts_merge(struct tp__part *parts, size_t k, const char *base);
 /* Steps become the 0-based record index (drops any step array). */
 void tp__series_index_steps(struct tp_series *s);
 /* Make room for about n points up front (a reader's estimate from the file size). */

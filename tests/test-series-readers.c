@@ -437,6 +437,92 @@ static void cross_check(const char *root) {
   tp_series_free(h);
 }
 
+/* ---- parts parsed over the cores give the same series as one pass ---- */
+
+/* Same points bit for bit, same events and malformed line numbers. */
+static int same_series(const struct tp_series *a, const struct tp_series *b, char *why,
+                       size_t size) {
+  if (a->n != b->n || a->n_overflow != b->n_overflow || a->n_malformed != b->n_malformed ||
+      a->has_step != b->has_step || strcmp(a->key, b->key))
+    return snprintf(why, size, "n %zu/%zu, overflow %zu/%zu, malformed %zu/%zu", a->n, b->n,
+                    a->n_overflow, b->n_overflow, a->n_malformed, b->n_malformed), 0;
+  for (size_t i = 0; i < a->n; i++)
+    if (!same_double(tp_series_step(a, i), tp_series_step(b, i)) ||
+        !same_double(a->value[i], b->value[i]))
+      return snprintf(why, size, "point %zu differs", i), 0;
+  for (size_t i = 0; i < a->n_overflow; i++)
+    if (a->overflow_step[i] != b->overflow_step[i])
+      return snprintf(why, size, "overflow event %zu differs", i), 0;
+  for (size_t i = 0; i < a->n_malformed && i < TP_SERIES_BADLINES; i++)
+    if (a->malformed_line[i] != b->malformed_line[i])
+      return snprintf(why, size, "malformed line %zu: %ld vs %ld", i, a->malformed_line[i],
+                      b->malformed_line[i]), 0;
+  return 1;
+}
+
+/* Logs whose records, gaps, restarts and bad lines fall across the cuts between parts. */
+static char *parts_text(int kind) {
+  size_t cap = 1 << 20, used = 0;
+  char *t = malloc(cap);
+  for (int i = 0; t && i < 3000 && used + 200 < cap; i++) {
+    double v = 1.0 + (i % 97) * 0.013 + (i % 611 == 5 ? 40 : 0);
+    int step = i < 2000 ? 100 * i : 7 + i; /* a resumed run restarts its steps */
+    switch (kind) {
+    case 0: /* step value, with comments, blank lines and garbage */
+      used += (size_t)snprintf(t + used, cap - used, i % 250 == 3 ? "# note %d\n\n" :
+                               i % 401 == 7 ? "oops %d\n" : "%d ", step);
+      if (i % 250 != 3 && i % 401 != 7)
+        used += (size_t)snprintf(t + used, cap - used, "%.6g\n", v);
+      break;
+    case 1: /* one value per line, some lines with two */
+      if (i % 333 == 9)
+        used += (size_t)snprintf(t + used, cap - used, "%d %.6g\n", i, v);
+      else
+        used += (size_t)snprintf(t + used, cap - used, "%.6g\n", v);
+      break;
+    default: /* fairseq key=value with overflow notes and a record without num_updates */
+      if (i % 150 == 1)
+        used += (size_t)snprintf(t + used, cap - used,
+                                 "2024 | INFO | fairseq.trainer | NOTE: gradient overflow "
+                                 "detected, ignoring gradient, setting loss scale to: 64.0\n");
+      used += (size_t)snprintf(t + used, cap - used,
+                               "2024 | INFO | train_inner | epoch 001: %d / 9000 loss=4.1, "
+                               "gnorm=%s, clip=0, num_updates=%d\n",
+                               i, i % 517 == 11 ? "x1" : "1.25", step);
+      break;
+    }
+  }
+  return t;
+}
+
+static void parts_equivalence(const char *dir) {
+  static const char *const names[] = {"parts-steps.txt", "parts-values.txt", "parts-fs.log"};
+  char path[4300], why[200];
+  for (int kind = 0; kind < 3; kind++) {
+    char *text = parts_text(kind);
+    struct tp_series *one = NULL;
+    int rc1;
+    snprintf(path, sizeof path, "%s/%s", dir, names[kind]);
+    if (text)
+      write_file(path, text);
+    free(text);
+    tp__parts_force = 1;
+    rc1 = tp_series_read(path, NULL, &one);
+    for (size_t k = 2; k <= 8; k += 3) {
+      struct tp_series *many = NULL;
+      int ok;
+      tp__parts_force = k;
+      why[0] = '\0';
+      ok = rc1 == 0 && tp_series_read(path, NULL, &many) == 0 && same_series(one, many, why, sizeof why);
+      tap_ok(ok, "parts - %s in %zu parts, expect the one-pass series (%zu points, %zu "
+                 "malformed) %s", names[kind], k, one ? one->n : 0, one ? one->n_malformed : 0, why);
+      tp_series_free(many);
+    }
+    tp__parts_force = 0;
+    tp_series_free(one);
+  }
+}
+
 static void table_names(void) {
   size_t n;
   const struct tp_series_reader *const *r = tp_series_readers(&n);
@@ -451,7 +537,7 @@ int main(void) {
   const char *root = getenv("TP_FIXTURES");
   const char *dir = tap_tmpdir();
   char probe[4300];
-  int plan = NPCASES + 1 + 6 + 1 + NFCASES * FCHECKS + 1;
+  int plan = NPCASES + 1 + 6 + 1 + 9 + NFCASES * FCHECKS + 1;
   for (int i = 0; i < NRCASES; i++)
     plan += rcase_checks(&rcases[i]);
   tap_plan(plan);
@@ -459,6 +545,7 @@ int main(void) {
   parse_random();
   container();
   table_names();
+  parts_equivalence(dir);
   generate(dir);
   for (int i = 0; i < NRCASES; i++)
     reader_case(dir, &rcases[i]);

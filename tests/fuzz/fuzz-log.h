@@ -26,15 +26,26 @@ int fuzz_available(const char **why) {
   return !*log_name || reader() != NULL;
 }
 
-/* One read with options o, checked either way. */
+/* One read with options o, checked either way; then again cut into three parts (what a
+   big file gets on a multi-core machine), which must give the same result. */
 static void read_check(const char *path, const struct tp_series_opts *o) {
   const struct tp_series_reader *r = reader();
-  struct tp_series *s = NULL;
-  int rc = r ? r->read(path, o, &s) : tp_series_read(path, o, &s);
+  struct tp_series *s = NULL, *p = NULL;
+  int rc = r ? r->read(path, o, &s) : tp_series_read(path, o, &s), rc3;
   fuzz_check_rc(rc, "read");
   if (rc == 0)
     fuzz_check_series(s);
+  tp__parts_force = 3;
+  rc3 = r ? r->read(path, o, &p) : tp_series_read(path, o, &p);
+  tp__parts_force = 0;
+  fuzz_check_rc(rc3, "read in parts");
+  fuzz_expect(rc == rc3 && (rc < 0 || (s->n == p->n && s->n_malformed == p->n_malformed &&
+                                       s->n_overflow == p->n_overflow)),
+              "read in 3 parts differs from one pass (rc %d/%d)", rc, rc3);
+  if (rc3 == 0)
+    fuzz_check_series(p);
   tp_series_free(s);
+  tp_series_free(p);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
