@@ -30,6 +30,7 @@ struct fs {
   char needle[192];
   size_t nlen;
   size_t pending;      /* overflow notes waiting for the next record */
+  int mapped;          /* base..end is a file mapping: drop pages once passed */
   int stepmode;        /* -1 unknown, 0 record index, 1 num_updates */
   json_tokener *tok;
   const char *first;   /* first hydra record seen (for the key list) */
@@ -115,10 +116,10 @@ static int pipe_wanted(const struct fs *f, const char *ls, const char *le) {
 
 /* Scan for the key=value / "| key " needle; the gaps between records hold the notes. */
 static int scan_text(struct fs *f) {
-  const char *pos = f->base, *cur = pos, *hit;
+  const char *pos = f->base, *cur = pos, *hit, *dropped = pos;
   int rc = 0;
   while (rc == 0 && (hit = tp__find(cur, f->end, f->needle, f->nlen))) {
-    if (f->kind == FS_KV && hit > pos && !boundary(hit[-1])) {
+    if (f->kind == FS_KV && hit > pos && !boundary(hit[-1]) && hit[-1] != '\n') {
       cur = hit + 1;
       continue;
     }
@@ -127,9 +128,94 @@ static int scan_text(struct fs *f) {
     if (f->kind == FS_KV || pipe_wanted(f, ls, le))
       rc = text_record(f, ls, hit, le);
     pos = cur = le < f->end ? le + 1 : f->end;
+    if (f->mapped && pos - dropped >= (8 << 20)) {
+      tp_map_drop(dropped, pos);
+      dropped = pos;
+    }
   }
   overflow_notes(f, pos, f->end);
   return rc;
+}
+
+/* ---- text logs in parts over the cores ---- */
+
+/* One part: a copy of the reader's state over the part's lines (line 1 = its first). */
+static void text_part(struct tp__part *pt) {
+  struct fs *f = pt->ctx;
+  f->base = pt->a;
+  f->end = pt->b;
+  f->lines = (struct tp__lines){f->base, 1};
+  if (!(f->s = tp_series_new())) {
+    pt->rc = tp_err(TP_ENOMEM, f->path, -1, "out of memory");
+    return;
+  }
+  pt->rc = scan_text(f);
+  pt->s = f->s;
+  f->s = NULL;
+}
+
+/*
+ * Scan a key=value or summary log in one part per core. Each part decides its own step
+ * mode from its first record; when a later part decides otherwise than the file's first
+ * record did (a log mixing lines with and without num_updates right at a cut), the file
+ * is scanned again in one pass, so the result never depends on where the cuts fell.
+ * Overflow notes after a part's last record belong to the next part's first record.
+ */
+static int scan_parts(struct fs *f) {
+  struct tp__part parts[TP__PARTS_MAX];
+  struct fs pf[TP__PARTS_MAX];
+  size_t k = tp__parts_split(f->base, f->end, (size_t)32 << 20, parts), carry = 0, off = 0;
+  int rc, mode = -1;
+  if (k < 2)
+    return scan_text(f);
+  for (size_t i = 0; i < k; i++) {
+    pf[i] = *f;
+    pf[i].s = NULL;
+    parts[i].ctx = &pf[i];
+  }
+  rc = tp__parts_run(parts, k, text_part);
+  for (size_t i = 0; rc == 0 && i < k; i++) {
+    if (pf[i].stepmode >= 0 && mode >= 0 && pf[i].stepmode != mode)
+      mode = -2;
+    else if (mode == -1)
+      mode = pf[i].stepmode;
+  }
+  if (rc == 0 && mode != -2) {
+    for (size_t i = 0; i < k && rc == 0; i++) {
+      struct tp_series *p = parts[i].s;
+      if (mode == 0 && !p->step)
+        p->step0 = (double)off; /* record indices run on across parts */
+      off += p->n;
+      if (carry && p->n) { /* notes from before this part's first record */
+        double st = tp_series_step(p, 0);
+        size_t own = p->n_overflow;
+        for (size_t j = 0; j < carry && rc == 0; j++)
+          rc = tp_series_push_overflow(p, st);
+        /* they happened first: rotate them in front of the part's own events */
+        for (size_t j = own; j-- > 0 && rc == 0;)
+          p->overflow_step[j + carry] = p->overflow_step[j];
+        for (size_t j = 0; j < carry && rc == 0; j++)
+          p->overflow_step[j] = st;
+        carry = 0;
+      }
+      carry += pf[i].pending;
+    }
+    if (rc == 0)
+      rc = tp__parts_merge(parts, k, f->base);
+  }
+  for (size_t i = 1; i < k; i++)
+    tp_series_free(parts[i].s);
+  if (rc < 0 || mode == -2) {
+    tp_series_free(parts[0].s);
+    if (rc < 0)
+      return rc;
+    return scan_text(f); /* the step mode changed at a cut: one pass decides it */
+  }
+  tp_series_free(f->s);
+  f->s = parts[0].s;
+  f->stepmode = mode;
+  f->pending = carry;
+  return 0;
 }
 
 /* Look key up in a hydra record, with the train_/valid_ prefix of summaries first. */
@@ -252,7 +338,7 @@ static int scan_key(struct fs *f, const char *key) {
   else
     snprintf(f->needle, sizeof f->needle, f->kind == FS_KV ? "%s=" : "| %s ", key);
   f->nlen = strlen(f->needle);
-  int rc = f->kind == FS_JSON ? scan_json(f) : scan_text(f);
+  int rc = f->kind == FS_JSON ? scan_json(f) : scan_parts(f);
   if (rc == 0 && f->pending && f->s->n)
     for (; f->pending && rc == 0; f->pending--)
       rc = tp_series_push_overflow(f->s, tp_series_step(f->s, f->s->n - 1));
@@ -282,6 +368,22 @@ static int fs_run(struct fs *f, struct tp_series **out) {
   return 0;
 }
 
+/* 1 when the log is JSON. The first train_inner line says which form the log takes, so a
+   10 GB log is not scanned end to end twice for JSON markers first; a log with no
+   train_inner line (legacy "| epoch 001:" progress) is judged by its first MiB. */
+static int classify(struct fs *f) {
+  const char *p = tp__find(f->base, f->end, "train_inner", 11), *a, *b;
+  if (p) {
+    a = line_start(f->base, p);
+    b = line_end(p, f->end);
+  } else {
+    a = f->base;
+    b = f->end - f->base > (1 << 20) ? f->base + (1 << 20) : f->end;
+  }
+  f->json_simple = tp__find(a, b, "| train_inner | {", 17) != NULL;
+  return f->json_simple || tp__find(a, b, "][INFO] - {", 11) != NULL;
+}
+
 static int fairseq_read(const char *path, const struct tp_series_opts *o,
                         struct tp_series **out) {
   struct tp_map m;
@@ -291,10 +393,8 @@ static int fairseq_read(const char *path, const struct tp_series_opts *o,
     return rc;
   f.base = (const char *)m.data;
   f.end = f.base + m.size;
-  f.json_simple = tp__find(f.base, f.end, "| train_inner | {", 17) != NULL;
-  f.kind = f.json_simple || tp__find(f.base, f.end, "][INFO] - {", 11) ? FS_JSON
-           : o->use_epoch || o->use_valid           ? FS_PIPE
-                                                    : FS_KV;
+  f.mapped = m.mapped;
+  f.kind = classify(&f) ? FS_JSON : o->use_epoch || o->use_valid ? FS_PIPE : FS_KV;
   if (f.kind == FS_JSON && !(f.tok = json_tokener_new_ex(tp_limits_get()->max_depth)))
     rc = tp_err(TP_ENOMEM, path, -1, "out of memory");
   if (rc == 0)

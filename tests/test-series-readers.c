@@ -480,7 +480,12 @@ static char *parts_text(int kind) {
       else
         used += (size_t)snprintf(t + used, cap - used, "%.6g\n", v);
       break;
-    default: /* fairseq key=value with overflow notes and a record without num_updates */
+    case 3: /* fairseq train_inner lines without num_updates: steps are record indices */
+      used += (size_t)snprintf(t + used, cap - used,
+                               "2024 | INFO | train_inner | epoch 001: %d / 9000 loss=4.1, "
+                               "gnorm=%s, clip=0\n", i, i % 517 == 11 ? "x1" : "1.25");
+      break;
+    default: /* fairseq key=value with overflow notes and malformed values */
       if (i % 150 == 1)
         used += (size_t)snprintf(t + used, cap - used,
                                  "2024 | INFO | fairseq.trainer | NOTE: gradient overflow "
@@ -496,9 +501,10 @@ static char *parts_text(int kind) {
 }
 
 static void parts_equivalence(const char *dir) {
-  static const char *const names[] = {"parts-steps.txt", "parts-values.txt", "parts-fs.log"};
+  static const char *const names[] = {"parts-steps.txt", "parts-values.txt", "parts-fs.log",
+                                      "parts-fs-nosteps.log"};
   char path[4300], why[200];
-  for (int kind = 0; kind < 3; kind++) {
+  for (int kind = 0; kind < 4; kind++) {
     char *text = parts_text(kind);
     struct tp_series *one = NULL;
     int rc1;
@@ -537,7 +543,7 @@ int main(void) {
   const char *root = getenv("TP_FIXTURES");
   const char *dir = tap_tmpdir();
   char probe[4300];
-  int plan = NPCASES + 1 + 6 + 1 + 9 + NFCASES * FCHECKS + 1;
+  int plan = NPCASES + 1 + 6 + 1 + 12 + NFCASES * FCHECKS + 1;
   for (int i = 0; i < NRCASES; i++)
     plan += rcase_checks(&rcases[i]);
   tap_plan(plan);
