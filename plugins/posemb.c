@@ -25,6 +25,7 @@ struct value pe_datablock(int nargs, struct value *arg, void *priv);
 struct value pe_last_error(int nargs, struct value *arg, void *priv);
 struct value pe_name(int nargs, struct value *arg, void *priv);
 struct value pe_band(int nargs, struct value *arg, void *priv);
+struct value pe_range(int nargs, struct value *arg, void *priv);
 void *gnuplot_init(tp_gp_fn fn);
 void gnuplot_fini(void *priv);
 double gnuplot_version(void);
@@ -155,6 +156,37 @@ struct value pe_sim(int nargs, struct value *arg, void *priv) {
   return tp_gp_num(tp_simmat_get(sim, (size_t)i, (size_t)j));
 }
 
+/* Smallest (which 0) or largest (which 1) defined cell of the current matrix: what a
+   script's colour range needs, without gnuplot reading the file back through `stats`. */
+struct value pe_range(int nargs, struct value *arg, void *priv) {
+  long long which;
+  double lo = INFINITY, hi = -INFINITY;
+  size_t nn;
+  (void)priv;
+  tp_gp_clear_error();
+  if (nargs != 1 || tp_gp_arg_int(&arg[0], 1, &which) < 0 || need_sim() < 0)
+    return tp_gp_fail(MODULE);
+  if (which != 0 && which != 1) {
+    tp_err(TP_EINVAL, NULL, -1, "pe_range(%lld): expected 0 (smallest) or 1 (largest)", which);
+    return tp_gp_fail(MODULE);
+  }
+  nn = sim->n * sim->n;
+  if (sim->dtype == TP_F32) {
+    const float *c = sim->data;
+    for (size_t k = 0; k < nn; k++)
+      if (isfinite(c[k]))
+        lo = fmin(lo, c[k]), hi = fmax(hi, c[k]);
+  } else {
+    const double *c = sim->data;
+    for (size_t k = 0; k < nn; k++)
+      if (isfinite(c[k]))
+        lo = fmin(lo, c[k]), hi = fmax(hi, c[k]);
+  }
+  if (lo > hi)
+    return tp_gp_num(NAN); /* every cell undefined (all rows zero) */
+  return tp_gp_num(which ? hi : lo);
+}
+
 struct value pe_profile(int nargs, struct value *arg, void *priv) {
   const char *out;
   (void)priv;
@@ -255,6 +287,8 @@ static const struct tp_gpfunc funcs[] = {
      .help = "the loaded tensor's key, or the file/spec when it has none (x is ignored)"},
     {.name = "pe_band", .params = "x", .nargs = 1, .fn = pe_band,
      .help = "band half-width in positions: first offset whose mean similarity is below 0.5; NaN when none"},
+    {.name = "pe_range", .params = "which", .nargs = 1, .fn = pe_range,
+     .help = "smallest (0) or largest (1) defined value of the current matrix; NaN when none is"},
     {.name = "pe_last_error", .params = "x", .nargs = 1, .fn = pe_last_error,
      .help = "message of the last failure, \"\" after a success (x is ignored)"},
 };
