@@ -198,21 +198,34 @@ static void zero_rows(const struct tp_rows *r, struct tp_posemb_facts *f) {
   }
 }
 
+/* 1 when row r[0..n) has no cell beyond its diagonal value self (below it, for
+   distances), with the 1e-6 slack for rounding. */
+#define TP__SELF_MAX(T, NAME)                                                     \
+  static int NAME(const T *r, size_t n, size_t i, int lower) {                     \
+    double self = (double)r[i];                                                    \
+    for (size_t j = 0; j < n; j++) {                                               \
+      double v = (double)r[j];                                                     \
+      if (j != i && (lower ? v < self - 1e-6 : v > self + 1e-6))                   \
+        return 0;                                                                  \
+    }                                                                              \
+    return 1;                                                                      \
+  }
+TP__SELF_MAX(float, self_max_f)
+TP__SELF_MAX(double, self_max_d)
+
 /* Rows whose most similar cell (nearest, for distances) is the diagonal. */
 static size_t count_self_max(const struct tp_simmat *s, size_t *defined) {
-  size_t hits = 0;
-  *defined = 0;
+  size_t hits = 0, n = s->n;
   int lower = s->metric == TP_METRIC_EUCLIDEAN;
-  for (size_t i = 0; i < s->n; i++) {
+  *defined = 0;
+  for (size_t i = 0; i < n; i++) {
     double self = tp_simmat_get(s, i, i);
-    size_t j = 0;
-    for (; j < s->n && !isnan(self); j++) {
-      double v = tp_simmat_get(s, i, j);
-      if (j != i && (lower ? v < self - 1e-6 : v > self + 1e-6))
-        break;
-    }
-    hits += !isnan(self) && j == s->n;
-    *defined += !isnan(self);
+    if (isnan(self))
+      continue;
+    (*defined)++;
+    hits += (size_t)(s->dtype == TP_F64
+                         ? self_max_d((const double *)s->data + i * n, n, i, lower)
+                         : self_max_f((const float *)s->data + i * n, n, i, lower));
   }
   return hits;
 }
