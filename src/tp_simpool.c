@@ -9,54 +9,44 @@
 #include "tp_io.h"
 #include "tp_sim.h"
 
-/* Sum (or max) and count of the defined cells r[a..b); NaN cells (undefined cosine) are
-   left out. Four lanes, so the loop is not one long dependency chain. */
-#define TP__FOLD(T, NAME)                                                               \
-  static void NAME(const T *r, size_t a, size_t b, int want_max, double *acc, double *cnt) { \
-    double s[4] = {0, 0, 0, 0}, c[4] = {0, 0, 0, 0};                                    \
-    double mx[4] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};                        \
-    size_t j = a;                                                                       \
-    for (; j + 4 <= b; j += 4)                                                          \
-      for (int l = 0; l < 4; l++) {                                                     \
-        double x = (double)r[j + (size_t)l];                                            \
-        int ok = x == x;                                                                \
-        s[l] += ok ? x : 0.0;                                                           \
-        c[l] += ok;                                                                     \
-        mx[l] = ok && x > mx[l] ? x : mx[l];                                            \
-      }                                                                                 \
-    for (; j < b; j++) {                                                                \
-      double x = (double)r[j];                                                          \
-      int ok = x == x;                                                                  \
-      s[0] += ok ? x : 0.0;                                                             \
-      c[0] += ok;                                                                       \
-      mx[0] = ok && x > mx[0] ? x : mx[0];                                              \
-    }                                                                                   \
-    double n = (c[0] + c[1]) + (c[2] + c[3]);                                           \
-    if (n == 0)                                                                         \
-      return;                                                                           \
-    if (want_max) {                                                                     \
-      double m = fmax(fmax(mx[0], mx[1]), fmax(mx[2], mx[3]));                          \
-      *acc = *cnt == 0 || m > *acc ? m : *acc;                                          \
-    } else {                                                                            \
-      *acc += (s[0] + s[1]) + (s[2] + s[3]);                                            \
-    }                                                                                   \
-    *cnt += n;                                                                          \
+/* Row r of full into the accumulators of its block row (acc, cnt: m cells); lo[k] is
+   block k's first column. NaN cells (undefined cosine) are left out. Each block is
+   summed in registers: a block is a few to a few hundred columns. */
+#define TP__FOLD_ROW(T, NAME)                                                             \
+  static void NAME(const T *r, const size_t *lo, size_t m, int want_max, double *acc,    \
+                   double *cnt) {                                                         \
+    for (size_t k = 0; k < m; k++) {                                                      \
+      double s = 0, c = 0, mx = -INFINITY;                                                \
+      size_t b = lo[k + 1];                                                               \
+      if (want_max) {                                                                     \
+        for (size_t j = lo[k]; j < b; j++)                                                \
+          if (r[j] == r[j]) {                                                             \
+            c += 1;                                                                       \
+            mx = (double)r[j] > mx ? (double)r[j] : mx;                                   \
+          }                                                                               \
+        if (c > 0)                                                                        \
+          acc[k] = cnt[k] == 0 || mx > acc[k] ? mx : acc[k];                              \
+      } else {                                                                            \
+        for (size_t j = lo[k]; j < b; j++)                                                \
+          if (r[j] == r[j]) {                                                             \
+            c += 1;                                                                       \
+            s += (double)r[j];                                                            \
+          }                                                                               \
+        acc[k] += s;                                                                      \
+      }                                                                                   \
+      cnt[k] += c;                                                                        \
+    }                                                                                     \
   }
-TP__FOLD(float, fold_f)
-TP__FOLD(double, fold_d)
+TP__FOLD_ROW(float, fold_row_f)
+TP__FOLD_ROW(double, fold_row_d)
 
-/* Row i of full into the accumulators of block row a; lo[k] is block k's first column. */
 static void fold_row(const struct tp_simmat *full, const size_t *lo, size_t i, size_t a,
                      double *acc, double *cnt, size_t m, int want_max) {
   size_t n = full->n;
-  for (size_t k = 0; k < m; k++) {
-    if (full->dtype == TP_F64)
-      fold_d((const double *)full->data + i * n, lo[k], lo[k + 1], want_max, &acc[a * m + k],
-             &cnt[a * m + k]);
-    else
-      fold_f((const float *)full->data + i * n, lo[k], lo[k + 1], want_max, &acc[a * m + k],
-             &cnt[a * m + k]);
-  }
+  if (full->dtype == TP_F64)
+    fold_row_d((const double *)full->data + i * n, lo, m, want_max, acc + a * m, cnt + a * m);
+  else
+    fold_row_f((const float *)full->data + i * n, lo, m, want_max, acc + a * m, cnt + a * m);
 }
 
 static void store(struct tp_simmat *s, size_t k, double x) {
