@@ -221,6 +221,15 @@ static const char hf[] =
     "    {\"grad_norm\": \"x\", \"loss\": 1.8, \"step\": 15},\n"
     "    {\"grad_norm\": -Infinity, \"loss\": 1.7, \"step\": 20}\n  ]\n}\n";
 
+/* log_history after members that hold brackets, braces and quotes inside strings, nested
+   values, an entry with nested objects, and the HF key spelled train/grad_norm */
+static const char hf_tricky[] =
+    "{\"note\": \"a \\\"quoted\\\" ]} [{ string\\\\\", \"nested\": {\"a\": [1, {\"b\": \"]\"}], \"c\": -1e-3},\n"
+    " \"log_history\": [\n"
+    "  {\"train/grad_norm\": 0.25, \"step\": 2, \"extra\": {\"k\": [\"}\", 2]}},\n"
+    "  {\"train/grad_norm\": 4.5, \"step\": 4}\n ],\n"
+    " \"tail\": [true, false, null, NaN]}\n";
+
 static const char jsonl[] = "{\"step\": 1, \"grad_norm\": 0.5}\n"
                             "{\"step\": 2, \"eval_loss\": 3}\n"
                             "{\"step\": 3, \"grad_norm\": NaN}\n"
@@ -276,6 +285,10 @@ static const struct rcase {
     {"mg-nokey.log", megatron, "", "ppl", 0, 0, TP_ENOKEY, "keys there: consumed samples, loss scale, number of skipped iterations", 0, 0, 0, 0, 0, 0, 0, 0, 0},
     {"trainer_state.json", hf, "", NULL, 0, 0, OK_CASE, "hf", 3, 5, NAN, 20, -HUGE_VAL, 0, 0, 1, 4},
     {"hf-nokey.json", hf, "", "lr", 0, 0, TP_ENOKEY, "keys there: grad_norm, loss, step", 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    {"hf-tricky.json", hf_tricky, "", NULL, 0, 0, OK_CASE, "hf", 2, 2, 0.25, 4, 4.5, 0, 0, 0, 0},
+    {"hf-after.json", "{\"log_history\": [{\"grad_norm\": 1.0, \"step\": 1}]} x", "", NULL, 0, 0, TP_ECORRUPT, "invalid json: text after the document", 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    {"hf-notarray.json", "{\"log_history\": {\"grad_norm\": 1.0}}", "", NULL, 0, 0, TP_EFORMAT, "'log_history' is not an array", 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    {"hf-badentry.json", "{\"log_history\": [{\"grad_norm\": 1.0, \"step\": 1}, {\"grad_norm\" 2}]}", "", NULL, 0, 0, TP_ECORRUPT, "invalid json", 0, 0, 0, 0, 0, 0, 0, 0, 0},
     {"cut.json", "{\"log_history\": [{\"grad_norm\": 1.0, \"step\": 1}", "", NULL, 0, 0, TP_ECORRUPT, "offset 46: invalid json: the document ends early", 0, 0, 0, 0, 0, 0, 0, 0, 0},
     {"good.tfevents", NULL, "tfevents", NULL, 0, 0, OK_CASE, "tfevents", 5, 100, 0.5, 500, 2, 0, 0, 0, 0},
     {"good.tfevents", NULL, "tfevents", "gnorm", 0, 0, OK_CASE, "tfevents", 1, 700, 0.25, 700, 0.25, 0, 0, 0, 0},
