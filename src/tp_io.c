@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdint.h>
@@ -77,6 +78,27 @@ int tp_size_check(uint64_t n, const char *file, const char *what) {
                   what, (unsigned long long)n,
                   (unsigned long long)l->max_bytes);
   return 0;
+}
+
+int tp_threads(int cap) {
+  long n = 0;
+#ifdef CPU_COUNT
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0)
+    n = CPU_COUNT(&set);
+#endif
+  if (n < 1)
+    n = sysconf(_SC_NPROCESSORS_ONLN);
+  const char *env = getenv("TRAINPLOT_THREADS");
+  if (env && *env) {
+    char *end;
+    long t = strtol(env, &end, 10);
+    if (!*end && t >= 1 && t < n)
+      n = t;
+  }
+  if (n > cap)
+    n = cap;
+  return n < 1 ? 1 : (int)n;
 }
 
 void *tp_big_alloc(size_t bytes) {

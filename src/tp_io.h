@@ -20,6 +20,11 @@ int tp_size_mul(uint64_t a, uint64_t b, uint64_t *out, const char *file);
 /* Check that an allocation of n bytes is within the limit. */
 int tp_size_check(uint64_t n, const char *file, const char *what);
 
+/* Threads a parallel pass may use: the CPUs this process may run on (its affinity mask,
+   which batch schedulers such as Slurm set), lowered by TRAINPLOT_THREADS and by cap;
+   at least 1. */
+int tp_threads(int cap);
+
 /* malloc for large arrays: 2 MiB-aligned and marked for transparent huge pages, so the
    first touch of a big matrix costs one fault per 2 MiB instead of per 4 KiB. free() it. */
 void *tp_big_alloc(size_t bytes);

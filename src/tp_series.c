@@ -259,8 +259,7 @@ size_t tp__parts_force;
 
 size_t tp__parts_split(const char *base, const char *end, size_t min_bytes,
                        struct tp__part *parts) {
-  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  size_t size = (size_t)(end - base), k = cpus < 1 ? 1 : cpus > TP__PARTS_MAX ? TP__PARTS_MAX : (size_t)cpus;
+  size_t size = (size_t)(end - base), k = (size_t)tp_threads(TP__PARTS_MAX);
   if (min_bytes && size / min_bytes < k)
     k = size / min_bytes ? size / min_bytes : 1;
   if (tp__parts_force)

@@ -159,8 +159,7 @@ static void mirror_parallel(void *c, size_t n, int dbl) {
   struct mirror_job job[MAXT];
   pthread_t th[MAXT];
   int started[MAXT] = {0};
-  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  size_t t = n < 2048 || cpus < 2 ? 1 : cpus > MAXT ? MAXT : (size_t)cpus, r0 = 0;
+  size_t t = n < 2048 ? 1 : (size_t)tp_threads(MAXT), r0 = 0;
   for (size_t k = 0; k < t; k++) {
     size_t r1 = k + 1 == t ? n : (size_t)((double)n * (1 - sqrt(1 - (double)(k + 1) / (double)t)));
     r1 = (r1 + MIRROR_BLOCK - 1) / MIRROR_BLOCK * MIRROR_BLOCK;

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_movstat.h>
@@ -116,9 +115,8 @@ static int movmed_chunked(const double *x, const double *med, size_t n, size_t h
                      .left = causal ? 2 * h : h, .right = causal ? 0 : h, .causal = causal};
   pthread_t th[MOVMED_MAXT];
   int started[MOVMED_MAXT] = {0};
-  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   size_t chunks = (n + MOVMED_CHUNK - 1) / MOVMED_CHUNK;
-  size_t t = cpus < 2 ? 1 : cpus > MOVMED_MAXT ? MOVMED_MAXT : (size_t)cpus;
+  size_t t = (size_t)tp_threads(MOVMED_MAXT);
   if (t > chunks)
     t = chunks;
   for (size_t k = 1; k < t; k++)

@@ -86,10 +86,29 @@ static void check_output(void) {
   rmdir(tap_tmpdir());
 }
 
+/* The thread count: at least 1, at most the cap, lowered (never raised) by the env. */
+static void check_threads(void) {
+  unsetenv("TRAINPLOT_THREADS");
+  int all = tp_threads(64);
+  tap_ok(all >= 1 && all <= 64 && tp_threads(1) == 1,
+         "tp_threads - no env, expect 1..64 (got %d) and the cap honoured", all);
+  setenv("TRAINPLOT_THREADS", "1", 1);
+  int one = tp_threads(64);
+  setenv("TRAINPLOT_THREADS", "100000", 1);
+  int big = tp_threads(64);
+  setenv("TRAINPLOT_THREADS", "two", 1);
+  int bad = tp_threads(64);
+  unsetenv("TRAINPLOT_THREADS");
+  tap_ok(one == 1 && big == all && bad == all,
+         "tp_threads - TRAINPLOT_THREADS 1 / 100000 / 'two', expect 1 / %d / %d (got %d/%d/%d)",
+         all, all, one, big, bad);
+}
+
 int main(void) {
-  tap_plan(NERR + 4 + 3 + 6);
+  tap_plan(NERR + 4 + 3 + 6 + 2);
   check_errors();
   check_sizes();
   check_output();
+  check_threads();
   return tap_done();
 }
