@@ -19,6 +19,7 @@ SIZES = {
     "plain": ([(10**7, 3)], [(10**5, 1)]),
     "spikes": ([(10**5, 7), (10**6, 5), (10**7, 3)], [(10**4, 1), (10**5, 1)]),
     "explosions": ([(10**6, 5)], [(10**5, 1)]),
+    "pooled": ([(65536, 1024, 2048, 1)], [(4096, 64, 256, 1)]),
 }
 NAIVE_ROWS = (20, 4)  # rows of the per-pair torch loop actually timed (full, quick)
 WINDOW, THRESH, EWM_ALPHA = 101, 6.0, 0.02

@@ -185,5 +185,25 @@ def explosions(c, m):
             "cases": cases}
 
 
+def pooled(c, m):
+    """Issue 3's memory goal: a 65536-row table pooled to 2048 cells per side. No peer: the
+    dense numpy answer needs the 16 GiB matrix; trainplot's tiled path keeps the grid and
+    one tile."""
+    t = tiny_inputs(c)
+    why = b.available(c, [c.trainplot, "posemb", "similarity", t["table"], "--pool", "8", "-o",
+                          os.path.join(c.out, "probe.bin")], "trainplot posemb similarity --pool")
+    cases = []
+    for n, d, size, reps in c.size("pooled"):
+        f = b.gen_table(c, n, d)
+        title = "pooled similarity %dx%d to %d" % (n, d, size)
+        o = os.path.join(c.out, "pooled-%d.bin" % n)
+        ks = [mark(contender("trainplot posemb similarity --pool %d" % size,
+                             [c.trainplot, "posemb", "similarity", f, "--pool", size, "-o", o],
+                             trainplot=True, out=o), why, c, title)]
+        cases.append(run_case(c, title, reps, ks, n=n, d=d, bytes=os.path.getsize(f)))
+    return {"name": "pooled", "kind": "e2e", "title": "Large table, pooled (memory)",
+            "cases": cases}
+
+
 GROUPS = [("similarity", similarity), ("heatmap", heatmap), ("logs", logs), ("spikes", spikes),
-          ("explosions", explosions)]
+          ("explosions", explosions), ("pooled", pooled)]

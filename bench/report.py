@@ -223,6 +223,10 @@ def targets(groups):
     add("memory ≤ ~3 doubles (24 B) per point at 10^7, peak RSS / points (issue 7)", c,
         "%.1f B/point" % (w["rss"] * 2**20 / c["points"]) if w else "—",
         w and w["rss"] * 2**20 / c["points"] <= 24 * 1.25)
+    c = find(groups, "pooled", "65536x1024")
+    w = c and refs(c)[0]
+    add("n = 65536 pooled to 2048 ≤ 2 GiB peak RSS (issue 3)", c,
+        "%.0f MiB in %s" % (w["rss"], t(w["wall"])) if w else "—", w and w["rss"] <= 2048)
     c = find(groups, "explosions", "1e+06")
     w = c and refs(c)[0]
     add("explosion plot 10^6 steps log→PNG ≤ 2 s (issue 7)", c, t(w["wall"]) if w else "—",
