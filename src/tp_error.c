@@ -78,6 +78,11 @@ int tp_err_errno(int code, const char *file, const char *what) {
 
 const struct tp_errinfo *tp_err_last(void) { return &last; }
 
+int tp_err_restore(const struct tp_errinfo *e) {
+  last = *e;
+  return e->code;
+}
+
 void tp_err_clear(void) {
   last.code = TP_OK;
   last.file[0] = '\0';

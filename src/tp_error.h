@@ -53,6 +53,9 @@ int tp_err_line(int code, const char *file, long line, const char *fmt, ...)
 int tp_err_errno(int code, const char *file, const char *what);
 
 const struct tp_errinfo *tp_err_last(void);
+/* Make e this thread's last error (a worker thread's failure, reported by the thread that
+   ran it); returns e->code. */
+int tp_err_restore(const struct tp_errinfo *e);
 void tp_err_clear(void);
 /* Format the last error as "file: offset N: detail" into buf; returns buf. */
 const char *tp_err_format(char *buf, unsigned long size);

@@ -290,6 +290,8 @@ struct part_thread {
 static void *part_main(void *arg) {
   struct part_thread *t = arg;
   t->fn(t->part);
+  if (t->part->rc < 0)
+    t->part->err = *tp_err_last();
   return NULL;
 }
 
@@ -302,15 +304,17 @@ int tp__parts_run(struct tp__part *parts, size_t k, void (*fn)(struct tp__part *
     started[i] = pthread_create(&th[i], NULL, part_main, &arg[i]) == 0;
   }
   fn(&parts[0]);
+  if (parts[0].rc < 0)
+    parts[0].err = *tp_err_last();
   for (size_t i = 1; i < k; i++) {
     if (started[i])
       pthread_join(th[i], NULL);
-    else
-      fn(&parts[i]); /* no thread: run it here */
+    else if ((fn(&parts[i]), parts[i].rc < 0)) /* no thread: run it here */
+      parts[i].err = *tp_err_last();
   }
   for (size_t i = 0; i < k; i++)
     if (parts[i].rc < 0)
-      return parts[i].rc;
+      return tp_err_restore(&parts[i].err); /* the message of the part that failed */
   return 0;
 }
 

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tp_error.h"
+
 #define TP_SERIES_BADLINES 8
 
 /* Steps: an array, or (v NULL) the arithmetic progression first + i * stride, which is how
@@ -123,6 +125,7 @@ struct tp__part {
   struct tp_series *s; /* filled by the reader */
   void *ctx;           /* the reader's per-part state */
   int rc;
+  struct tp_errinfo err; /* the failure, when rc < 0 (the part may run on another thread) */
 };
 /* Split [base, end) into up to TP__PARTS_MAX parts (one per core, none under min_bytes);
    returns how many (1 when the file is small or there is one core). */

@@ -540,6 +540,31 @@ static void parts_equivalence(const char *dir) {
     tp__parts_force = 0;
     tp_series_free(one);
   }
+
+  /* a part that fails on a worker thread: its message reaches the caller. The first third
+     of the file is comments, so the first part (run on the calling thread) succeeds. */
+  size_t cap = 200000, used = 0;
+  char *t = malloc(cap);
+  for (int i = 0; t && used + 64 < cap; i++)
+    used += (size_t)snprintf(t + used, cap - used, used < cap / 3 ? "# comment line %d\n"
+                                                                : "%d 1.5\n", i);
+  snprintf(path, sizeof path, "%s/parts-limit.txt", dir);
+  if (t)
+    write_file(path, t);
+  free(t);
+  struct tp_limits save = *tp_limits_get(), small = save;
+  struct tp_series *s = NULL;
+  small.max_elements = 1000;
+  tp_limits_set(&small);
+  tp__parts_force = 3;
+  tp_err_clear();
+  int rc = tp_series_read(path, NULL, &s);
+  tp__parts_force = 0;
+  tp_limits_set(&save);
+  tap_ok(rc == TP_ELIMIT && strstr(tp_err_last()->detail, "element limit"),
+         "parts - a part over the element limit on a worker thread, expect TP_ELIMIT with its "
+         "message (got %d: '%s')", rc, tp_err_last()->detail);
+  tp_series_free(s);
 }
 
 static void table_names(void) {
@@ -556,7 +581,7 @@ int main(void) {
   const char *root = getenv("TP_FIXTURES");
   const char *dir = tap_tmpdir();
   char probe[4300];
-  int plan = NPCASES + 1 + 6 + 1 + 12 + NFCASES * FCHECKS + 1;
+  int plan = NPCASES + 1 + 6 + 1 + 13 + NFCASES * FCHECKS + 1;
   for (int i = 0; i < NRCASES; i++)
     plan += rcase_checks(&rcases[i]);
   tap_plan(plan);
