@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +13,20 @@
 #include "tp_io.h"
 #include "tp_stats.h"
 
-/* Count the non-finite points by kind and remember where the first one was. */
-static void count_nonfinite(struct tp_steps step, const double *value, size_t n,
-                            struct tp_stats *st) {
+/* One pass: the non-finite points by kind (and where the first one was), and the finite
+   minimum and maximum with the step where each first occurs. */
+static void census(struct tp_steps step, const double *value, size_t n, struct tp_stats *st) {
+  size_t imin = SIZE_MAX, imax = SIZE_MAX;
+  double lo = INFINITY, hi = -INFINITY;
   for (size_t i = 0; i < n; i++) {
     double v = value[i];
-    if (isfinite(v))
+    if (isfinite(v)) {
+      if (v < lo || imin == SIZE_MAX)
+        lo = v, imin = i;
+      if (v > hi || imax == SIZE_MAX)
+        hi = v, imax = i;
       continue;
+    }
     if (isnan(v))
       st->n_nan++;
     else if (v > 0)
@@ -28,25 +36,9 @@ static void count_nonfinite(struct tp_steps step, const double *value, size_t n,
     if (st->nonfinite++ == 0)
       st->first_nonfinite_step = tp_step_at(step, i);
   }
-}
-
-/* Min and max with the step where each first occurs. */
-static void extremes(struct tp_steps step, const double *value, size_t n,
-                     struct tp_stats *st) {
-  st->min = INFINITY;
-  st->max = -INFINITY;
-  for (size_t i = 0; i < n; i++) {
-    double v = value[i];
-    if (!isfinite(v))
-      continue;
-    if (v < st->min) {
-      st->min = v;
-      st->min_step = tp_step_at(step, i);
-    }
-    if (v > st->max) {
-      st->max = v;
-      st->max_step = tp_step_at(step, i);
-    }
+  if (imin != SIZE_MAX) {
+    st->min = lo, st->min_step = tp_step_at(step, imin);
+    st->max = hi, st->max_step = tp_step_at(step, imax);
   }
 }
 
@@ -172,6 +164,21 @@ static double block_sum(const double *x, size_t m, double c, int sq) {
 
 /* Mean, sd and quantiles (GSL's linear interpolation, numpy's default) of the finite
  * values, read in place. */
+struct order_job {
+  const double *value;
+  size_t n, m, rank[8], nr;
+  double out[8];
+  int rc;
+  struct tp_errinfo err;
+};
+
+static void *order_run(void *arg) {
+  struct order_job *j = arg;
+  if ((j->rc = order_stats(j->value, j->n, j->m, j->rank, j->nr, j->out)) < 0)
+    j->err = *tp_err_last();
+  return NULL;
+}
+
 static int moments(const double *value, size_t n, struct tp_stats *st) {
   static const double f[4] = {0.5, 0.90, 0.99, 0.999};
   size_t m = st->count, rank[8], nr = 0, lhs[4];
@@ -180,10 +187,6 @@ static int moments(const double *value, size_t n, struct tp_stats *st) {
   int rc;
   if (m == 0)
     return 0;
-  double mean = block_sum(value, n, 0, 0) / (double)m;
-  mean += block_sum(value, n, mean, 0) / (double)m; /* one correction, as a two-pass mean */
-  st->mean = mean;
-  st->sd = m > 1 ? sqrt(block_sum(value, n, mean, 1) / (double)(m - 1)) : 0.0;
   for (int k = 0; k < 4; k++) {
     double index = f[k] * (double)(m - 1);
     lhs[k] = (size_t)index;
@@ -191,8 +194,23 @@ static int moments(const double *value, size_t n, struct tp_stats *st) {
     rank[nr++] = lhs[k];
     rank[nr++] = lhs[k] + 1 < m ? lhs[k] + 1 : lhs[k];
   }
-  if ((rc = order_stats(value, n, m, rank, nr, os)) < 0)
-    return rc;
+  /* the quantile passes on a second core while this one sums (long series only) */
+  struct order_job job = {.value = value, .n = n, .m = m, .nr = nr};
+  memcpy(job.rank, rank, sizeof rank);
+  pthread_t th;
+  int threaded = n >= ((size_t)1 << 20) && tp_threads(2) > 1 &&
+                 pthread_create(&th, NULL, order_run, &job) == 0;
+  double mean = block_sum(value, n, 0, 0) / (double)m;
+  mean += block_sum(value, n, mean, 0) / (double)m; /* one correction, as a two-pass mean */
+  st->mean = mean;
+  st->sd = m > 1 ? sqrt(block_sum(value, n, mean, 1) / (double)(m - 1)) : 0.0;
+  if (threaded)
+    pthread_join(th, NULL);
+  else
+    order_run(&job);
+  if ((rc = job.rc) < 0)
+    return tp_err_restore(&job.err); /* recorded on the thread that failed */
+  memcpy(os, job.out, sizeof os);
   for (int k = 0; k < 4; k++)
     *q[k] = delta[k] == 0 || lhs[k] + 1 >= m ? os[2 * k]
                                              : (1 - delta[k]) * os[2 * k] + delta[k] * os[2 * k + 1];
@@ -212,11 +230,10 @@ int tp_stats_compute(struct tp_steps step, const double *value, size_t n,
   if (!isnan(max_norm) && !(max_norm > 0 && isfinite(max_norm)))
     return tp_err(TP_EINVAL, NULL, -1, "max_norm must be a positive number, got %g",
                   max_norm);
-  count_nonfinite(step, value, n, st);
+  census(step, value, n, st);
   st->count = n - st->nonfinite;
   if (st->count == 0)
     return 0; /* documented: all non-finite gives count 0 and NaN statistics */
-  extremes(step, value, n, st);
   if (!isnan(max_norm)) {
     st->max_norm = max_norm;
     clipping(value, n, st);
