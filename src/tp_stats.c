@@ -94,9 +94,18 @@ static int order_stats(const double *value, size_t n, size_t m, const size_t *ra
   for (size_t i = 0; i < n; i++)
     if (isfinite(value[i]))
       count[bucket_of(value[i])]++;
-  /* walk the counts once for all ranks (they are asked in increasing order) */
-  size_t below = 0, b = 0;
+  /* walk the counts once for all ranks, smallest first: the asked ranks repeat and can
+   * go down (m = 3 asks 1, 2, 1, 2, ...) */
+  size_t order[MAXR];
   for (size_t r = 0; r < nr; r++) {
+    size_t j = r;
+    for (; j > 0 && rank[order[j - 1]] > rank[r]; j--)
+      order[j] = order[j - 1];
+    order[j] = r;
+  }
+  size_t below = 0, b = 0;
+  for (size_t t = 0; t < nr; t++) {
+    size_t r = order[t];
     while (below + count[b] <= rank[r])
       below += count[b++];
     within[r] = rank[r] - below;
@@ -122,12 +131,11 @@ static int order_stats(const double *value, size_t n, size_t m, const size_t *ra
           break;
         }
     }
-    /* ranks in one bucket come in increasing order: select among what is above */
+    /* smallest rank first: after a selection everything from within[r] up is >= the
+     * statistic, so the next rank in the bucket selects among that part only */
     size_t lo[MAXR] = {0};
-    for (size_t r = 0; r < nr; r++) {
-      size_t k = slot_of[r], c = count[bucket[k]];
-      if (within[r] < lo[k])
-        lo[k] = 0;
+    for (size_t t = 0; t < nr; t++) {
+      size_t r = order[t], k = slot_of[r], c = count[bucket[k]];
       out[r] = gsl_stats_select(buf[k] + lo[k], 1, c - lo[k], within[r] - lo[k]);
       lo[k] = within[r];
     }

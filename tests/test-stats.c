@@ -104,6 +104,36 @@ static void check_edges(void) {
   }
 }
 
+/* Few points ask the same order statistic several times and out of order (m = 3 asks
+ * ranks 1, 2, 1, 2, ...): every count up to 40, values with ties, against numpy's rule. */
+static void check_small_counts(gsl_rng *r) {
+  static const double step[41] = {0};
+  size_t bad = 0;
+  for (size_t m = 1; m <= 40; m++) {
+    double v[41], fin[41], want[4], got[4];
+    size_t k = 0;
+    struct tp_stats st;
+    for (size_t i = 0; i <= m; i++) {
+      v[i] = i == m / 2 ? NAN : -5 + floor(gsl_rng_uniform(r) * 7); /* ties and negatives */
+      if (isfinite(v[i]))
+        fin[k++] = v[i];
+    }
+    qsort(fin, k, sizeof fin[0], cmp_double);
+    if (tp_stats_compute(tp_steps_array(step), v, m + 1, NAN, &st) != 0 || st.count != k) {
+      bad++;
+      continue;
+    }
+    want[0] = slow_quantile(fin, k, 0.5), want[1] = slow_quantile(fin, k, 0.9);
+    want[2] = slow_quantile(fin, k, 0.99), want[3] = slow_quantile(fin, k, 0.999);
+    got[0] = st.median, got[1] = st.p90, got[2] = st.p99, got[3] = st.p999;
+    for (int q = 0; q < 4; q++)
+      if (!(fabs(got[q] - want[q]) <= 1e-12 * (1 + fabs(want[q]))))
+        bad++;
+  }
+  tap_ok(bad == 0, "tp_stats_compute - 1 to 40 finite points with ties, expect numpy's four "
+         "quantiles (%zu differ)", bad);
+}
+
 static void check_clip(void) {
   double v[4] = {0.5, 3, NAN, 1}, out[4];
   tp_stats_clip(v, 4, 1.0, out);
@@ -160,9 +190,10 @@ int main(void) {
   gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
   gsl_set_error_handler_off();
   gsl_rng_set(r, 7);
-  tap_plan((int)(4 + 4 + 2 + NEDGE + 2 + 3));
+  tap_plan((int)(4 + 4 + 2 + NEDGE + 1 + 2 + 3));
   check_brute(r);
   check_edges();
+  check_small_counts(r);
   check_clip();
   check_decimate(r);
   gsl_rng_free(r);
