@@ -6,6 +6,8 @@
 #include <sched.h>
 #include <libgen.h>
 #include <limits.h>
+#include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +101,31 @@ int tp_threads(int cap) {
   if (n > cap)
     n = cap;
   return n < 1 ? 1 : (int)n;
+}
+
+void tp_run_jobs(void *jobs, size_t n, size_t size, void *(*fn)(void *)) {
+  enum { MAXT = 64 };
+  pthread_t th[MAXT];
+  int started[MAXT] = {0};
+  char *job = jobs;
+  for (size_t k = 1; k < n && k < MAXT; k++)
+    started[k] = pthread_create(&th[k], NULL, fn, job + k * size) == 0;
+  if (n > 0)
+    fn(job);
+  for (size_t k = 1; k < n; k++) {
+    if (k < MAXT && started[k])
+      pthread_join(th[k], NULL);
+    else
+      fn(job + k * size);
+  }
+}
+
+size_t tp_triangle_split(size_t n, size_t p, size_t t) {
+  /* rows [0, r) hold the share 1 - (1 - r/n)^2 of the triangle */
+  if (p >= t)
+    return n;
+  size_t r = (size_t)((double)n * (1 - sqrt(1 - (double)p / (double)t)));
+  return r < n ? r : n;
 }
 
 void *tp_big_alloc(size_t bytes) {

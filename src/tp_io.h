@@ -25,6 +25,15 @@ int tp_size_check(uint64_t n, const char *file, const char *what);
    at least 1. */
 int tp_threads(int cap);
 
+/* Run fn on each of the n jobs (job k at jobs + k * size): jobs 1.. on threads, job 0 on
+   the caller's; a job whose thread cannot start runs on the caller's after job 0. Returns
+   when all are done. */
+void tp_run_jobs(void *jobs, size_t n, size_t size, void *(*fn)(void *));
+
+/* Where row r0 of [0, n) should start for part p of t (p = 0..t), so that each part of
+   rows holds an equal share of an upper triangle (row i holds n - i cells). */
+size_t tp_triangle_split(size_t n, size_t p, size_t t);
+
 /* malloc for large arrays: 2 MiB-aligned and marked for transparent huge pages, so the
    first touch of a big matrix costs one fault per 2 MiB instead of per 4 KiB. free() it. */
 void *tp_big_alloc(size_t bytes);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tp_error.h"
+#include "tp_io.h"
 #include "tp_posemb.h"
 
 /* Name fragments of positional tables in fairseq, GPT-2, BERT, ViT and friends. */
@@ -213,20 +214,39 @@ static void zero_rows(const struct tp_rows *r, struct tp_posemb_facts *f) {
 TP__SELF_MAX(float, self_max_f)
 TP__SELF_MAX(double, self_max_d)
 
-/* Rows whose most similar cell (nearest, for distances) is the diagonal. */
-static size_t count_self_max(const struct tp_simmat *s, size_t *defined) {
-  size_t hits = 0, n = s->n;
+/* Rows whose most similar cell (nearest, for distances) is the diagonal: rows [i0, i1)
+   per part, parts on the cores. */
+struct self_job {
+  const struct tp_simmat *s;
+  size_t i0, i1, hits, defined;
+};
+
+static void *self_run(void *arg) {
+  struct self_job *j = arg;
+  const struct tp_simmat *s = j->s;
+  size_t n = s->n;
   int lower = s->metric == TP_METRIC_EUCLIDEAN;
-  *defined = 0;
-  for (size_t i = 0; i < n; i++) {
-    double self = tp_simmat_get(s, i, i);
-    if (isnan(self))
+  for (size_t i = j->i0; i < j->i1; i++) {
+    if (isnan(tp_simmat_get(s, i, i)))
       continue;
-    (*defined)++;
-    hits += (size_t)(s->dtype == TP_F64
-                         ? self_max_d((const double *)s->data + i * n, n, i, lower)
-                         : self_max_f((const float *)s->data + i * n, n, i, lower));
+    j->defined++;
+    j->hits += (size_t)(s->dtype == TP_F64
+                            ? self_max_d((const double *)s->data + i * n, n, i, lower)
+                            : self_max_f((const float *)s->data + i * n, n, i, lower));
   }
+  return NULL;
+}
+
+static size_t count_self_max(const struct tp_simmat *s, size_t *defined) {
+  enum { MAXT = 8 };
+  struct self_job job[MAXT];
+  size_t n = s->n, t = n < 1024 ? 1 : (size_t)tp_threads(MAXT), hits = 0;
+  for (size_t q = 0; q < t; q++)
+    job[q] = (struct self_job){.s = s, .i0 = n * q / t, .i1 = n * (q + 1) / t};
+  tp_run_jobs(job, t, sizeof job[0], self_run);
+  *defined = 0;
+  for (size_t q = 0; q < t; q++)
+    hits += job[q].hits, *defined += job[q].defined;
   return hits;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "tp_error.h"
+#include "tp_io.h"
 #include "tp_sim.h"
 
 /* On the cosine scale, where 1 is identical: a sinusoidal table's profile
@@ -35,54 +36,86 @@ static struct tp_profile *profile_alloc(size_t n) {
   return p;
 }
 
-/* Row i's cells j >= i as doubles into buf (the upper triangle, read row-wise for the cache). */
-static const double *upper_row(const struct tp_simmat *s, size_t i, double *buf) {
-  size_t n = s->n;
-  if (s->dtype == TP_F64)
-    return (const double *)s->data + i * n + i;
-  for (size_t j = i; j < n; j++)
-    buf[j - i] = (double)((const float *)s->data)[i * n + j];
-  return buf;
+/*
+ * Offsets [k0, k1) of the upper triangle: mean, min and max of every superdiagonal
+ * k = j - i, skipping NaN (blank) cells, then the largest gap between a cell and the mean
+ * of its diagonal (the first in row order on ties). Parts of offsets run on the cores;
+ * every offset's cells are still summed in row order, so the profile does not depend on
+ * how many there are.
+ */
+struct diag_job {
+  const struct tp_simmat *s;
+  struct tp_profile *p;
+  double *cnt;
+  size_t k0, k1;
+  double gap;
+  size_t gi, gj;
+};
+
+#define TP__DIAG(T, NAME)                                                         \
+  static void NAME(const T *c, size_t n, struct diag_job *jb) {                   \
+    double *mean = jb->p->mean, *mn = jb->p->min, *mx = jb->p->max, *cnt = jb->cnt; \
+    size_t k0 = jb->k0, k1 = jb->k1;                                              \
+    for (size_t k = k0; k < k1; k++)                                              \
+      mean[k] = 0, mn[k] = INFINITY, mx[k] = -INFINITY, cnt[k] = 0;               \
+    for (size_t i = 0; i + k0 < n; i++) {                                         \
+      const T *r = c + i * n + i;                                                 \
+      size_t e = n - i < k1 ? n - i : k1;                                         \
+      for (size_t k = k0; k < e; k++) {                                           \
+        double v = (double)r[k];                                                  \
+        if (isnan(v))                                                             \
+          continue;                                                               \
+        mean[k] += v;                                                             \
+        cnt[k] += 1;                                                              \
+        mn[k] = v < mn[k] ? v : mn[k];                                            \
+        mx[k] = v > mx[k] ? v : mx[k];                                            \
+      }                                                                           \
+    }                                                                             \
+    for (size_t k = k0; k < k1; k++) {                                            \
+      mean[k] = cnt[k] ? mean[k] / cnt[k] : NAN;                                  \
+      mn[k] = cnt[k] ? mn[k] : NAN;                                               \
+      mx[k] = cnt[k] ? mx[k] : NAN;                                               \
+    }                                                                             \
+    jb->gap = 0, jb->gi = 0, jb->gj = 0;                                          \
+    for (size_t i = 0; i + k0 < n; i++) {                                         \
+      const T *r = c + i * n + i;                                                 \
+      size_t e = n - i < k1 ? n - i : k1;                                         \
+      for (size_t k = k0; k < e; k++) {                                           \
+        double g = fabs((double)r[k] - mean[k]);                                  \
+        if (g > jb->gap) /* false for NaN */                                      \
+          jb->gap = g, jb->gi = i, jb->gj = i + k;                                \
+      }                                                                           \
+    }                                                                             \
+  }
+TP__DIAG(float, diag_f)
+TP__DIAG(double, diag_d)
+
+static void *diag_run(void *arg) {
+  struct diag_job *jb = arg;
+  if (jb->s->dtype == TP_F64)
+    diag_d((const double *)jb->s->data, jb->s->n, jb);
+  else
+    diag_f((const float *)jb->s->data, jb->s->n, jb);
+  return NULL;
 }
 
-/* Mean, min and max of every superdiagonal k = j - i, skipping NaN (blank) cells. */
-static void diagonal_stats(const struct tp_simmat *s, struct tp_profile *p, double *cnt,
-                           double *buf) {
-  size_t n = s->n;
-  for (size_t k = 0; k < n; k++)
-    p->mean[k] = 0, p->min[k] = INFINITY, p->max[k] = -INFINITY, cnt[k] = 0;
-  for (size_t i = 0; i < n; i++) {
-    const double *r = upper_row(s, i, buf);
-    for (size_t k = 0; k < n - i; k++) {
-      double v = r[k];
-      if (isnan(v))
-        continue;
-      p->mean[k] += v;
-      cnt[k] += 1;
-      p->min[k] = v < p->min[k] ? v : p->min[k];
-      p->max[k] = v > p->max[k] ? v : p->max[k];
-    }
+static void diagonals(const struct tp_simmat *s, struct tp_profile *p, double *cnt) {
+  enum { MAXT = 8 };
+  struct diag_job job[MAXT];
+  size_t n = s->n, t = n < 1024 ? 1 : (size_t)tp_threads(MAXT), k0 = 0;
+  for (size_t q = 0; q < t; q++) {
+    size_t k1 = tp_triangle_split(n, q + 1, t);
+    job[q] = (struct diag_job){.s = s, .p = p, .cnt = cnt, .k0 = k0, .k1 = k1 > k0 ? k1 : k0};
+    k0 = job[q].k1;
   }
-  for (size_t k = 0; k < n; k++) {
-    p->mean[k] = cnt[k] ? p->mean[k] / cnt[k] : NAN;
-    p->min[k] = cnt[k] ? p->min[k] : NAN;
-    p->max[k] = cnt[k] ? p->max[k] : NAN;
-  }
-}
-
-/* The largest gap between a cell and the mean of its diagonal. */
-static void toeplitz(const struct tp_simmat *s, struct tp_profile *p, double *buf) {
-  p->toeplitz = 0;
-  for (size_t i = 0; i < s->n; i++) {
-    const double *r = upper_row(s, i, buf);
-    for (size_t k = 0; k < s->n - i; k++) {
-      double g = fabs(r[k] - p->mean[k]);
-      if (g > p->toeplitz) { /* false for NaN */
-        p->toeplitz = g;
-        p->toeplitz_i = i;
-        p->toeplitz_j = i + k;
-      }
-    }
+  tp_run_jobs(job, t, sizeof job[0], diag_run);
+  p->toeplitz = 0, p->toeplitz_i = 0, p->toeplitz_j = 0;
+  for (size_t q = 0; q < t; q++) {
+    const struct diag_job *jb = &job[q];
+    if (jb->gap > p->toeplitz ||
+        (jb->gap == p->toeplitz && jb->gap > 0 &&
+         (jb->gi < p->toeplitz_i || (jb->gi == p->toeplitz_i && jb->gj < p->toeplitz_j))))
+      p->toeplitz = jb->gap, p->toeplitz_i = jb->gi, p->toeplitz_j = jb->gj;
   }
 }
 
@@ -123,21 +156,17 @@ long tp_profile_period(const double *y, size_t n, double min_rise,
 
 int tp_profile_compute(const struct tp_simmat *s, struct tp_profile **out) {
   struct tp_profile *p;
-  double *y = NULL, *buf = NULL;
+  double *y = NULL;
   *out = NULL;
   if (!s || s->n == 0)
     return tp_err(TP_ESTATE, NULL, -1, "no similarity matrix to profile");
   /* y doubles as the per-offset counts, then holds the rescaled profile. */
-  if (!(p = profile_alloc(s->n)) || !(y = malloc(s->n * sizeof *y)) ||
-      !(buf = malloc(s->n * sizeof *buf))) {
+  if (!(p = profile_alloc(s->n)) || !(y = malloc(s->n * sizeof *y))) {
     free(y);
-    free(buf);
     tp_profile_free(p);
     return tp_err(TP_ENOMEM, NULL, -1, "cannot allocate the profile");
   }
-  diagonal_stats(s, p, y, buf);
-  toeplitz(s, p, buf);
-  free(buf);
+  diagonals(s, p, y);
   similarity_scale(p, s->metric, y);
   p->band = -1;
   for (size_t k = 0; k < s->n && p->band < 0; k++)

@@ -3,7 +3,6 @@
 
 #include <gsl/gsl_cblas.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -151,30 +150,18 @@ static void *mirror_run(void *arg) {
   return NULL;
 }
 
-/* The mirror is memory-bound and BLAS is idle by then: split it over the cores.
-   Rows [0, r) hold the share 1 - (1 - r/n)^2 of the triangle, so bounds are
-   chosen for equal shares; a thread that cannot start runs inline. */
+/* The mirror is memory-bound and BLAS is idle by then: split it over the cores in
+   parts of equal triangle share, cut at block bounds. */
 static void mirror_parallel(void *c, size_t n, int dbl) {
   enum { MAXT = 4 };
   struct mirror_job job[MAXT];
-  pthread_t th[MAXT];
-  int started[MAXT] = {0};
   size_t t = n < 2048 ? 1 : (size_t)tp_threads(MAXT), r0 = 0;
   for (size_t k = 0; k < t; k++) {
-    size_t r1 = k + 1 == t ? n : (size_t)((double)n * (1 - sqrt(1 - (double)(k + 1) / (double)t)));
-    r1 = (r1 + MIRROR_BLOCK - 1) / MIRROR_BLOCK * MIRROR_BLOCK;
+    size_t r1 = (tp_triangle_split(n, k + 1, t) + MIRROR_BLOCK - 1) / MIRROR_BLOCK * MIRROR_BLOCK;
     job[k] = (struct mirror_job){.c = c, .n = n, .r0 = r0, .r1 = r1 < n ? r1 : n, .dbl = dbl};
     r0 = job[k].r1;
   }
-  for (size_t k = 1; k < t; k++)
-    started[k] = pthread_create(&th[k], NULL, mirror_run, &job[k]) == 0;
-  mirror_run(&job[0]);
-  for (size_t k = 1; k < t; k++) {
-    if (started[k])
-      pthread_join(th[k], NULL);
-    else
-      mirror_run(&job[k]);
-  }
+  tp_run_jobs(job, t, sizeof job[0], mirror_run);
 }
 
 /* Upper-triangle fix-ups and the mirror, one body for float and double. */

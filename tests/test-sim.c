@@ -74,6 +74,9 @@ static const struct simcase simcases[] = {
     /* n >= 2048: the mirror is split over threads */
     {TP_METRIC_COSINE, 0, 2100, 8, 0, TP_POOL_MEAN, 1500},
     {TP_METRIC_DOT, 1, 2100, 8, 0, TP_POOL_MEAN, -1},
+    /* n >= 1024: pooling the full matrix splits block rows over threads */
+    {TP_METRIC_COSINE, 0, 1100, 8, 40, TP_POOL_MEAN, 600},
+    {TP_METRIC_EUCLIDEAN, 1, 1100, 8, 37, TP_POOL_MAX, -1},
 };
 
 /* The brute-force pooled cell (a, b): mean or max of defined cells of its block. */
@@ -212,6 +215,50 @@ static struct tp_simmat *matrix_of(size_t n, const double *v) {
   return s;
 }
 
+/* n >= 1024 splits the offsets over threads: the result must be the serial one, bit for
+   bit, with the same Toeplitz cell. */
+static void check_profile_serial(void) {
+  enum { N = 1100, D = 8 };
+  double *x = random_table(N, D, 600, 99);
+  struct tp_rows r = {.n = N, .d = D, .dtype = TP_F64, .data = x};
+  struct tp_sim_opts o = {.metric = TP_METRIC_COSINE};
+  struct tp_simmat *s = NULL;
+  struct tp_profile *p = NULL;
+  double *mean = calloc(N, sizeof *mean), *mn = malloc(N * sizeof *mn),
+         *mx = malloc(N * sizeof *mx), *cnt = calloc(N, sizeof *cnt), gap = 0;
+  size_t gi = 0, gj = 0, bad = 0;
+  int ok = tp_sim_compute(&r, &o, &s) == 0 && tp_profile_compute(s, &p) == 0;
+  for (size_t k = 0; k < N; k++)
+    mn[k] = INFINITY, mx[k] = -INFINITY;
+  for (size_t i = 0; ok && i < N; i++)
+    for (size_t j = i; j < N; j++) {
+      double v = tp_simmat_get(s, i, j);
+      if (isnan(v))
+        continue;
+      mean[j - i] += v, cnt[j - i] += 1;
+      mn[j - i] = fmin(mn[j - i], v), mx[j - i] = fmax(mx[j - i], v);
+    }
+  for (size_t k = 0; ok && k < N; k++) {
+    mean[k] = cnt[k] ? mean[k] / cnt[k] : NAN;
+    bad += !(cnt[k] ? mean[k] == p->mean[k] && mn[k] == p->min[k] && mx[k] == p->max[k]
+                    : isnan(p->mean[k]));
+  }
+  for (size_t i = 0; ok && i < N; i++)
+    for (size_t j = i; j < N; j++) {
+      double g = fabs(tp_simmat_get(s, i, j) - mean[j - i]);
+      if (g > gap)
+        gap = g, gi = i, gj = j;
+    }
+  tap_ok(ok && bad == 0, "tp_profile_compute - %dx%d with a zero row, expect the serial "
+         "per-offset mean, min and max bit for bit (%zu differ)", N, D, bad);
+  tap_ok(ok && p->toeplitz == gap && p->toeplitz_i == gi && p->toeplitz_j == gj,
+         "tp_profile_compute - %dx%d, expect the serial Toeplitz deviation %g at (%zu, %zu)",
+         N, D, gap, gi, gj);
+  tp_profile_free(p);
+  tp_simmat_free(s);
+  free(x), free(mean), free(mn), free(mx), free(cnt);
+}
+
 static void check_profile(void) {
   static const double three[9] = {1, .5, 0, .5, 1, .9, 0, .9, 1};
   double *circle = malloc(64 * 2 * sizeof *circle), y[40];
@@ -239,8 +286,9 @@ static void check_profile(void) {
   tp_profile_free(p), tp_profile_free(q);
   tp_simmat_free(s), tp_simmat_free(c);
   free(circle);
+  check_profile_serial();
 }
-#define NPROF 4
+#define NPROF 6
 
 /* fairseq's formula in double: sin half, cos half, denominator half_dim - 1. */
 static double fairseq_ref(size_t pos, size_t c, size_t d) {
