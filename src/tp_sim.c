@@ -187,6 +187,29 @@ static void mirror_parallel(void *c, size_t n, int dbl) {
 TP__FINISH(float, finish_f)
 TP__FINISH(double, finish_d)
 
+#if TP_HAVE_OPENBLAS
+/* OpenBLAS's own exports (not in every cblas.h): which threading it was built with, and
+   the call that joins its worker threads (its next BLAS call starts them again). Weak, so
+   a library without them leaves the pointers NULL. */
+extern int openblas_get_parallel(void) __attribute__((weak));
+extern int blas_thread_shutdown_(void) __attribute__((weak));
+#endif
+
+/* OpenBLAS's idle pthread workers spin in sched_yield for about 0.1 s after each call;
+   measured in the 4096 x 768 heatmap, that spinning thread took the second core from the
+   parallel profile, pooling and summary passes that follow (profile 16 ms -> 27 ms).
+   Large tables, whose passes run on the cores, stop the workers once BLAS is done. The
+   host and the gnuplot modules call BLAS from one thread, which this relies on. */
+static void blas_rest(size_t n) {
+#if TP_HAVE_OPENBLAS
+  if (n >= 1024 && openblas_get_parallel && blas_thread_shutdown_ &&
+      openblas_get_parallel() == 1)
+    blas_thread_shutdown_();
+#else
+  (void)n;
+#endif
+}
+
 /* The whole matrix: syrk fills the upper triangle, finish mirrors it. */
 static int sim_full(const struct work *w, struct tp_simmat *s) {
   uint64_t bytes;
@@ -205,10 +228,12 @@ static int sim_full(const struct work *w, struct tp_simmat *s) {
   if (w->dbl) {
     cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)n, (int)w->d,
                 1.0, w->x, (int)w->d, 0.0, s->data, (int)n);
+    blas_rest(n);
     finish_d(s->data, n, w, s->metric);
   } else {
     cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)n, (int)w->d,
                 1.0f, w->x, (int)w->d, 0.0f, s->data, (int)n);
+    blas_rest(n);
     finish_f(s->data, n, w, s->metric);
   }
   s->n = s->src_n = n;
@@ -243,10 +268,12 @@ int tp_sim_compute(const struct tp_rows *r, const struct tp_sim_opts *o,
     free(s);
     return rc;
   }
-  if (o->pool > 0 && o->pool < r->n)
+  if (o->pool > 0 && o->pool < r->n) {
     rc = sim_pooled(&w, o, s);
-  else
+    blas_rest(r->n);
+  } else {
     rc = sim_full(&w, s);
+  }
   work_free(&w);
   if (rc < 0) {
     tp_simmat_free(s);
