@@ -204,6 +204,33 @@ static void check_sim_edges(void) {
 }
 #define NEDGE 5
 
+/* A float32 table (odd width, zero row, enough rows that the copy runs on every core)
+   gives exactly the matrix of the same values held as float64, at either precision. */
+static void check_f32_input(void) {
+  enum { N = 700, D = 191 };
+  double *x = random_table(N, D, 11, 4242);
+  float *f = malloc((size_t)N * D * sizeof *f);
+  for (size_t k = 0; k < (size_t)N * D; k++)
+    x[k] = f[k] = (float)x[k];
+  struct tp_rows r64 = {.n = N, .d = D, .dtype = TP_F64, .data = x};
+  struct tp_rows r32 = {.n = N, .d = D, .dtype = TP_F32, .data = f};
+  for (int dbl = 0; dbl <= 1; dbl++) {
+    struct tp_sim_opts o = {.metric = TP_METRIC_COSINE, .dbl = dbl};
+    struct tp_simmat *a = NULL, *b = NULL;
+    int same = tp_sim_compute(&r64, &o, &a) == 0 && tp_sim_compute(&r32, &o, &b) == 0;
+    for (size_t k = 0; same && k < (size_t)N * N; k++) {
+      double u = tp_simmat_get(a, k / N, k % N), v = tp_simmat_get(b, k / N, k % N);
+      same = u == v || (isnan(u) && isnan(v));
+    }
+    tap_ok(same && isnan(tp_simmat_get(b, 11, 3)),
+           "tp_sim_compute - %dx%d float32 input at %s, expect the float64 input's matrix "
+           "exactly, row 11 NaN", N, D, dbl ? "f64" : "f32");
+    tp_simmat_free(a), tp_simmat_free(b);
+  }
+  free(x), free(f);
+}
+#define NF32 2
+
 /* A matrix given cell by cell, for the profile checks. */
 static struct tp_simmat *matrix_of(size_t n, const double *v) {
   struct tp_simmat *s = calloc(1, sizeof *s);
@@ -484,10 +511,11 @@ static void check_course_case(void) {
 #define NCOURSE 2
 
 int main(void) {
-  tap_plan(NSIM + NEDGE + NPROF + NGEN + NWRITE + NPICK + NCOURSE);
+  tap_plan(NSIM + NEDGE + NF32 + NPROF + NGEN + NWRITE + NPICK + NCOURSE);
   check_similarity();
   check_pool_from_full();
   check_sim_edges();
+  check_f32_input();
   check_profile();
   check_generator();
   check_writers();
