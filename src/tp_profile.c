@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "tp_error.h"
@@ -38,15 +39,17 @@ static struct tp_profile *profile_alloc(size_t n) {
 
 /*
  * Offsets [k0, k1) of the upper triangle: mean, min and max of every superdiagonal
- * k = j - i, skipping NaN (blank) cells, then the largest gap between a cell and the mean
- * of its diagonal (the first in row order on ties). Parts of offsets run on the cores;
- * every offset's cells are still summed in row order, so the profile does not depend on
- * how many there are.
+ * k = j - i, skipping NaN (blank) cells, and the largest gap between a cell and the mean
+ * of its diagonal (the first in row order on ties). One pass: a diagonal's largest gap
+ * is at its max or its min, so the rows of the first max and the first min are kept.
+ * Parts of offsets run on the cores; every offset's cells are still summed in row order,
+ * so the profile does not depend on how many there are.
  */
 struct diag_job {
   const struct tp_simmat *s;
   struct tp_profile *p;
   double *cnt;
+  uint32_t *imin, *imax; /* row of the first min / max of each diagonal */
   size_t k0, k1;
   double gap;
   size_t gi, gj;
@@ -55,36 +58,41 @@ struct diag_job {
 #define TP__DIAG(T, NAME)                                                         \
   static void NAME(const T *c, size_t n, struct diag_job *jb) {                   \
     double *mean = jb->p->mean, *mn = jb->p->min, *mx = jb->p->max, *cnt = jb->cnt; \
+    uint32_t *imin = jb->imin, *imax = jb->imax;                                  \
     size_t k0 = jb->k0, k1 = jb->k1;                                              \
     for (size_t k = k0; k < k1; k++)                                              \
-      mean[k] = 0, mn[k] = INFINITY, mx[k] = -INFINITY, cnt[k] = 0;               \
+      mean[k] = 0, mn[k] = INFINITY, mx[k] = -INFINITY, cnt[k] = 0,               \
+      imin[k] = imax[k] = 0;                                                      \
     for (size_t i = 0; i + k0 < n; i++) {                                         \
       const T *r = c + i * n + i;                                                 \
       size_t e = n - i < k1 ? n - i : k1;                                         \
+      uint32_t row = (uint32_t)i;                                                 \
       for (size_t k = k0; k < e; k++) {                                           \
         double v = (double)r[k];                                                  \
         if (isnan(v))                                                             \
           continue;                                                               \
         mean[k] += v;                                                             \
         cnt[k] += 1;                                                              \
+        imin[k] = v < mn[k] ? row : imin[k];                                      \
         mn[k] = v < mn[k] ? v : mn[k];                                            \
+        imax[k] = v > mx[k] ? row : imax[k];                                      \
         mx[k] = v > mx[k] ? v : mx[k];                                            \
       }                                                                           \
     }                                                                             \
-    for (size_t k = k0; k < k1; k++) {                                            \
-      mean[k] = cnt[k] ? mean[k] / cnt[k] : NAN;                                  \
-      mn[k] = cnt[k] ? mn[k] : NAN;                                               \
-      mx[k] = cnt[k] ? mx[k] : NAN;                                               \
-    }                                                                             \
     jb->gap = 0, jb->gi = 0, jb->gj = 0;                                          \
-    for (size_t i = 0; i + k0 < n; i++) {                                         \
-      const T *r = c + i * n + i;                                                 \
-      size_t e = n - i < k1 ? n - i : k1;                                         \
-      for (size_t k = k0; k < e; k++) {                                           \
-        double g = fabs((double)r[k] - mean[k]);                                  \
-        if (g > jb->gap) /* false for NaN */                                      \
-          jb->gap = g, jb->gi = i, jb->gj = i + k;                                \
+    for (size_t k = k0; k < k1; k++) {                                            \
+      if (!cnt[k]) {                                                              \
+        mean[k] = mn[k] = mx[k] = NAN;                                            \
+        continue;                                                                 \
       }                                                                           \
+      mean[k] /= cnt[k];                                                          \
+      double up = mx[k] - mean[k], down = mean[k] - mn[k];                        \
+      double g = up > down ? up : down;                                           \
+      size_t gi = up > down ? imax[k] : down > up ? imin[k]                       \
+                : imax[k] < imin[k] ? imax[k] : imin[k];                          \
+      if (g > jb->gap || (g == jb->gap && g > 0 &&                                \
+                          (gi < jb->gi || (gi == jb->gi && gi + k < jb->gj))))    \
+        jb->gap = g, jb->gi = gi, jb->gj = gi + k;                                \
     }                                                                             \
   }
 TP__DIAG(float, diag_f)
@@ -99,13 +107,15 @@ static void *diag_run(void *arg) {
   return NULL;
 }
 
-static void diagonals(const struct tp_simmat *s, struct tp_profile *p, double *cnt) {
+static void diagonals(const struct tp_simmat *s, struct tp_profile *p, double *cnt,
+                      uint32_t *imin, uint32_t *imax) {
   enum { MAXT = 8 };
   struct diag_job job[MAXT];
   size_t n = s->n, t = n < 1024 ? 1 : (size_t)tp_threads(MAXT), k0 = 0;
   for (size_t q = 0; q < t; q++) {
     size_t k1 = tp_triangle_split(n, q + 1, t);
-    job[q] = (struct diag_job){.s = s, .p = p, .cnt = cnt, .k0 = k0, .k1 = k1 > k0 ? k1 : k0};
+    job[q] = (struct diag_job){.s = s, .p = p, .cnt = cnt, .imin = imin, .imax = imax,
+                               .k0 = k0, .k1 = k1 > k0 ? k1 : k0};
     k0 = job[q].k1;
   }
   tp_run_jobs(job, t, sizeof job[0], diag_run);
@@ -157,16 +167,21 @@ long tp_profile_period(const double *y, size_t n, double min_rise,
 int tp_profile_compute(const struct tp_simmat *s, struct tp_profile **out) {
   struct tp_profile *p;
   double *y = NULL;
+  uint32_t *idx = NULL;
   *out = NULL;
   if (!s || s->n == 0)
     return tp_err(TP_ESTATE, NULL, -1, "no similarity matrix to profile");
   /* y doubles as the per-offset counts, then holds the rescaled profile. */
-  if (!(p = profile_alloc(s->n)) || !(y = malloc(s->n * sizeof *y))) {
+  if (s->n > UINT32_MAX)
+    return tp_err(TP_ELIMIT, NULL, -1, "a %zu-row matrix is too large to profile", s->n);
+  if (!(p = profile_alloc(s->n)) || !(y = malloc(s->n * sizeof *y)) ||
+      !(idx = malloc(2 * s->n * sizeof *idx))) {
     free(y);
     tp_profile_free(p);
     return tp_err(TP_ENOMEM, NULL, -1, "cannot allocate the profile");
   }
-  diagonals(s, p, y);
+  diagonals(s, p, y, idx, idx + s->n);
+  free(idx);
   similarity_scale(p, s->metric, y);
   p->band = -1;
   for (size_t k = 0; k < s->n && p->band < 0; k++)

@@ -288,6 +288,7 @@ static void check_profile_serial(void) {
 
 static void check_profile(void) {
   static const double three[9] = {1, .5, 0, .5, 1, .9, 0, .9, 1};
+  static const double tie[9] = {1, .25, 0, .25, 1, .75, 0, .75, 1};
   double *circle = malloc(64 * 2 * sizeof *circle), y[40];
   struct tp_rows r = {.n = 64, .d = 2, .dtype = TP_F64, .data = circle};
   struct tp_sim_opts o = {.metric = TP_METRIC_COSINE, .dbl = 1};
@@ -299,6 +300,14 @@ static void check_profile(void) {
          "tp_profile_compute - 3x3 known matrix, expect mean .7 min .5 max .9 at offset 1, band 2");
   tap_ok(p && fabs(p->toeplitz - .2) < 1e-12 && p->toeplitz_i + 1 == p->toeplitz_j,
          "tp_profile_compute - 3x3 known matrix, expect Toeplitz deviation .2 on the first diagonal");
+  tp_profile_free(p);
+  tp_simmat_free(s);
+  /* (0,1) is exactly .25 under its diagonal's mean and (1,2) exactly .25 over it. */
+  s = matrix_of(3, tie), p = NULL;
+  tap_ok(tp_profile_compute(s, &p) == 0 && p->toeplitz == .25 && p->toeplitz_i == 0 &&
+             p->toeplitz_j == 1,
+         "tp_profile_compute - an exact tie between a diagonal's min and max, expect the "
+         "first in row order, (0, 1)");
   /* Points on a circle with period 16: cosine similarity is cos(2 pi k / 16). */
   for (size_t i = 0; i < 64; i++)
     circle[2 * i] = cos(2 * M_PI * (double)i / 16),
@@ -315,7 +324,7 @@ static void check_profile(void) {
   free(circle);
   check_profile_serial();
 }
-#define NPROF 6
+#define NPROF 7
 
 /* fairseq's formula in double: sin half, cos half, denominator half_dim - 1. */
 static double fairseq_ref(size_t pos, size_t c, size_t d) {
