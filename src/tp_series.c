@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <pthread.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -296,21 +295,14 @@ static void *part_main(void *arg) {
 }
 
 int tp__parts_run(struct tp__part *parts, size_t k, void (*fn)(struct tp__part *)) {
-  pthread_t th[TP__PARTS_MAX];
   struct part_thread arg[TP__PARTS_MAX];
-  int started[TP__PARTS_MAX] = {0};
-  for (size_t i = 1; i < k; i++) {
-    arg[i] = (struct part_thread){&parts[i], fn};
-    started[i] = pthread_create(&th[i], NULL, part_main, &arg[i]) == 0;
-  }
-  fn(&parts[0]);
-  if (parts[0].rc < 0)
-    parts[0].err = *tp_err_last();
-  for (size_t i = 1; i < k; i++) {
-    if (started[i])
-      pthread_join(th[i], NULL);
-    else if ((fn(&parts[i]), parts[i].rc < 0)) /* no thread: run it here */
-      parts[i].err = *tp_err_last();
+  /* A part whose thread cannot start runs on this one; each keeps its own error. The
+     split makes at most TP__PARTS_MAX parts; more would run in rounds. */
+  for (size_t i0 = 0; i0 < k; i0 += TP__PARTS_MAX) {
+    size_t m = k - i0 < TP__PARTS_MAX ? k - i0 : TP__PARTS_MAX;
+    for (size_t i = 0; i < m; i++)
+      arg[i] = (struct part_thread){&parts[i0 + i], fn};
+    tp_run_jobs(arg, m, sizeof arg[0], part_main);
   }
   for (size_t i = 0; i < k; i++)
     if (parts[i].rc < 0)
