@@ -171,9 +171,9 @@ int tp_profile_compute(const struct tp_simmat *s, struct tp_profile **out) {
   *out = NULL;
   if (!s || s->n == 0)
     return tp_err(TP_ESTATE, NULL, -1, "no similarity matrix to profile");
-  /* y doubles as the per-offset counts, then holds the rescaled profile. */
-  if (s->n > UINT32_MAX)
+  if (s->n > UINT32_MAX) /* the rows of each diagonal's min and max are kept as uint32 */
     return tp_err(TP_ELIMIT, NULL, -1, "a %zu-row matrix is too large to profile", s->n);
+  /* y doubles as the per-offset counts, then holds the rescaled profile. */
   if (!(p = profile_alloc(s->n)) || !(y = malloc(s->n * sizeof *y)) ||
       !(idx = malloc(2 * s->n * sizeof *idx))) {
     free(y);

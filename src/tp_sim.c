@@ -235,7 +235,8 @@ extern int blas_thread_shutdown_(void) __attribute__((weak));
 /* OpenBLAS's idle pthread workers spin in sched_yield for about 0.1 s after each call;
    measured in the 4096 x 768 heatmap, that spinning thread took the second core from the
    parallel profile, pooling and summary passes that follow (profile 16 ms -> 27 ms).
-   Large tables, whose passes run on the cores, stop the workers once BLAS is done. The
+   Whole matrices of large tables, whose passes run on the cores, stop the workers once
+   BLAS is done (the pooled path's later passes see only the small pooled grid). The
    host and the gnuplot modules call BLAS from one thread, which this relies on. */
 static void blas_rest(size_t n) {
 #if TP_HAVE_OPENBLAS
@@ -305,12 +306,10 @@ int tp_sim_compute(const struct tp_rows *r, const struct tp_sim_opts *o,
     free(s);
     return rc;
   }
-  if (o->pool > 0 && o->pool < r->n) {
+  if (o->pool > 0 && o->pool < r->n)
     rc = sim_pooled(&w, o, s);
-    blas_rest(r->n);
-  } else {
+  else
     rc = sim_full(&w, s);
-  }
   work_free(&w);
   if (rc < 0) {
     tp_simmat_free(s);
