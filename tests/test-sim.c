@@ -71,7 +71,8 @@ static const struct simcase simcases[] = {
     {TP_METRIC_DOT, 1, 150, 9, 7, TP_POOL_MEAN, 149},
     {TP_METRIC_EUCLIDEAN, 0, 150, 9, 16, TP_POOL_MEAN, -1},
     {TP_METRIC_EUCLIDEAN, 1, 150, 9, 16, TP_POOL_MAX, 2},
-    /* n >= 2048: the mirror is split over threads */
+    /* n >= 512: the mirror is split over threads; sizes off the 8- and 32-cell grid */
+    {TP_METRIC_DOT, 0, 517, 8, 0, TP_POOL_MEAN, 260},
     {TP_METRIC_COSINE, 0, 2100, 8, 0, TP_POOL_MEAN, 1500},
     {TP_METRIC_DOT, 1, 2100, 8, 0, TP_POOL_MEAN, -1},
     /* n >= 1024: pooling the full matrix splits block rows over threads */
