@@ -62,17 +62,23 @@ double tp_simmat_get(const struct tp_simmat *s, size_t i, size_t j) {
                             : (double)((const float *)s->data)[k];
 }
 
-/* The working copy: rows in the compute precision, unit length for cosine. */
+/* The rows BLAS reads: the caller's table itself when it is already in the compute
+   precision, else a working copy (unit length for cosine). A borrowed table under
+   cosine is not normalised; inv then holds each row's 1/|row| and the mirror scales
+   the product instead. */
 struct work {
   size_t n, d, esz;
   int dbl;
-  void *x;
+  const void *x;       /* the caller's rows, or own */
+  void *own;           /* the working copy, when one was made */
+  void *inv;           /* float or double 1/|row| for a borrowed cosine table, or NULL */
   unsigned char *zero; /* 1 for an all-zero row */
   double *sq;          /* squared row norms (euclidean) */
 };
 
 static void work_free(struct work *w) {
-  free(w->x);
+  free(w->own);
+  free(w->inv);
   free(w->zero);
   free(w->sq);
 }
@@ -105,51 +111,59 @@ TP__COPY(float, double, copy_fd)
 TP__COPY(double, float, copy_df)
 TP__COPY(double, double, copy_dd)
 
+/* The squared norms alone, summed exactly as the copies sum them. */
+#define TP__NORMS(T, NAME)                                                     \
+  static void NAME(const T *in, double *sq, size_t d, size_t r0, size_t r1) {  \
+    for (size_t i = r0; i < r1; i++) {                                         \
+      const T *a = in + i * d;                                                 \
+      double s0 = 0, s1 = 0;                                                   \
+      size_t k = 0;                                                            \
+      for (; k + 1 < d; k += 2) {                                              \
+        s0 += (double)a[k] * (double)a[k];                                     \
+        s1 += (double)a[k + 1] * (double)a[k + 1];                             \
+      }                                                                        \
+      if (k < d)                                                               \
+        s0 += (double)a[k] * (double)a[k];                                     \
+      sq[i] = s0 + s1;                                                         \
+    }                                                                          \
+  }
+TP__NORMS(float, norms_f)
+TP__NORMS(double, norms_d)
+
 struct copy_job {
   const struct tp_rows *r;
   struct work *w;
   size_t r0, r1;
-  int unit;
+  int unit, norms_only;
 };
 
 static void *copy_run(void *arg) {
   const struct copy_job *j = arg;
   const struct tp_rows *r = j->r;
   struct work *w = j->w;
-  if (r->dtype == TP_F64) {
-    if (w->dbl)
-      copy_dd(r->data, w->x, w->sq, r->d, j->r0, j->r1, j->unit);
+  if (j->norms_only) {
+    if (r->dtype == TP_F64)
+      norms_d(r->data, w->sq, r->d, j->r0, j->r1);
     else
-      copy_df(r->data, w->x, w->sq, r->d, j->r0, j->r1, j->unit);
+      norms_f(r->data, w->sq, r->d, j->r0, j->r1);
+  } else if (r->dtype == TP_F64) {
+    if (w->dbl)
+      copy_dd(r->data, w->own, w->sq, r->d, j->r0, j->r1, j->unit);
+    else
+      copy_df(r->data, w->own, w->sq, r->d, j->r0, j->r1, j->unit);
   } else if (w->dbl) {
-    copy_fd(r->data, w->x, w->sq, r->d, j->r0, j->r1, j->unit);
+    copy_fd(r->data, w->own, w->sq, r->d, j->r0, j->r1, j->unit);
   } else {
-    copy_ff(r->data, w->x, w->sq, r->d, j->r0, j->r1, j->unit);
+    copy_ff(r->data, w->own, w->sq, r->d, j->r0, j->r1, j->unit);
   }
   for (size_t i = j->r0; i < j->r1; i++)
     w->zero[i] = w->sq[i] == 0;
   return NULL;
 }
 
-static int work_init(struct work *w, const struct tp_rows *r,
-                     const struct tp_sim_opts *o) {
-  uint64_t bytes;
-  int rc;
-  memset(w, 0, sizeof *w);
-  w->n = r->n, w->d = r->d, w->dbl = o->dbl;
-  w->esz = o->dbl ? sizeof(double) : sizeof(float);
-  if ((rc = tp_size_mul((uint64_t)r->n * w->esz, r->d, &bytes, NULL)) < 0 ||
-      (rc = tp_size_check(bytes, NULL, "the working copy of the table")) < 0)
-    return rc;
-  w->x = tp_big_alloc(bytes);
-  w->zero = calloc(r->n, 1);
-  w->sq = malloc(r->n * sizeof(double));
-  if (!w->x || !w->zero || !w->sq) {
-    work_free(w);
-    return tp_err(TP_ENOMEM, NULL, -1, "cannot allocate the working table");
-  }
-  /* Memory-bound and cheap per row: over the cores once a part is worth a thread
-     (measured 1026 x 256: 0.9 ms on one core). */
+/* Run the copy (or the norms alone) over the cores once a part is worth a thread:
+   memory-bound and cheap per row (measured 1026 x 256: 0.9 ms on one core). */
+static void rows_pass(struct work *w, const struct tp_rows *r, int unit, int norms_only) {
   enum { MAXT = 4 };
   struct copy_job job[MAXT];
   size_t t = (uint64_t)r->n * r->d < ((uint64_t)1 << 17) ? 1 : (size_t)tp_threads(MAXT);
@@ -157,8 +171,74 @@ static int work_init(struct work *w, const struct tp_rows *r,
     t = r->n;
   for (size_t k = 0; k < t; k++)
     job[k] = (struct copy_job){.r = r, .w = w, .r0 = r->n * k / t, .r1 = r->n * (k + 1) / t,
-                               .unit = o->metric == TP_METRIC_COSINE};
+                               .unit = unit, .norms_only = norms_only};
   tp_run_jobs(job, t, sizeof job[0], copy_run);
+}
+
+/* 1/|row| for a borrowed cosine table, or 0 when some row's products could leave the
+   working type's normal range (the copy then normalises first): nonzero squared norms
+   within 2^-100..2^100 for float, 2^-900..2^900 for double, so that every product and
+   sum stays normal and finite. */
+static int borrow_scales(struct work *w) {
+  double lo = ldexp(1, w->dbl ? -900 : -100), hi = ldexp(1, w->dbl ? 900 : 100);
+  for (size_t i = 0; i < w->n; i++)
+    if (w->sq[i] != 0 && !(w->sq[i] >= lo && w->sq[i] <= hi))
+      return 0;
+  if (!(w->inv = malloc(w->n * w->esz)))
+    return -1;
+  for (size_t i = 0; i < w->n; i++) {
+    double v = w->sq[i] > 0 ? 1.0 / sqrt(w->sq[i]) : 0.0;
+    if (w->dbl)
+      ((double *)w->inv)[i] = v;
+    else
+      ((float *)w->inv)[i] = (float)v;
+  }
+  return 1;
+}
+
+/* A table already in the compute precision is used in place: no copy, and none of
+   its first-touch cost. For dot and euclidean the copy would be the same numbers.
+   For cosine the finish step must then scale the product (may_scale: the full matrix
+   does; the pooled path needs unit rows), which writes the upper triangle back: n^2/2
+   cells against the copy's n d. Measured in the kernel on 2 cores (medians), borrowing
+   won at 1026 x 256 (copy 0.86 -> 0.32 ms, finish unchanged) and 4096 x 768 (copy 5.1
+   -> 2.2 ms, finish +0.8 ms) and lost at 8192 x 1024 (copy -6 ms, finish +18 ms), so
+   cosine borrows while n <= 6 d. */
+static int work_init(struct work *w, const struct tp_rows *r,
+                     const struct tp_sim_opts *o, int may_scale) {
+  uint64_t bytes;
+  int rc, cosine = o->metric == TP_METRIC_COSINE;
+  memset(w, 0, sizeof *w);
+  w->n = r->n, w->d = r->d, w->dbl = o->dbl;
+  w->esz = o->dbl ? sizeof(double) : sizeof(float);
+  if ((rc = tp_size_mul((uint64_t)r->n * w->esz, r->d, &bytes, NULL)) < 0 ||
+      (rc = tp_size_check(bytes, NULL, "the working copy of the table")) < 0)
+    return rc;
+  w->zero = calloc(r->n, 1);
+  w->sq = malloc(r->n * sizeof(double));
+  if (!w->zero || !w->sq) {
+    work_free(w);
+    return tp_err(TP_ENOMEM, NULL, -1, "cannot allocate the working table");
+  }
+  if ((r->dtype == TP_F64) == (o->dbl != 0) &&
+      (!cosine || (may_scale && r->n / 6 <= r->d))) {
+    rows_pass(w, r, 0, 1);
+    int ok = cosine ? borrow_scales(w) : 1;
+    if (ok < 0) {
+      work_free(w);
+      return tp_err(TP_ENOMEM, NULL, -1, "cannot allocate the working table");
+    }
+    if (ok) {
+      w->x = r->data;
+      return 0;
+    }
+  }
+  if (!(w->own = tp_big_alloc(bytes))) {
+    work_free(w);
+    return tp_err(TP_ENOMEM, NULL, -1, "cannot allocate the working table");
+  }
+  w->x = w->own;
+  rows_pass(w, r, cosine, 0);
   return 0;
 }
 
@@ -169,34 +249,58 @@ static int work_init(struct work *w, const struct tp_rows *r,
    33 ms with AVX. */
 #define MIRROR_BLOCK 32
 
-/* c[j][i] = c[i][j] for i in [i0, i1), j in [max(j0, i + 1), j1). */
+/* c[j][i] = c[i][j] for i in [i0, i1), j in [max(j0, i + 1), j1); with inv, both
+   become c[i][j] * inv[i] * inv[j] (a borrowed cosine table). */
 #define TP__CELLS(T, NAME)                                                     \
   static void NAME(T *c, size_t n, size_t i0, size_t i1, size_t j0,            \
-                   size_t j1) {                                                \
+                   size_t j1, const T *inv) {                                  \
     for (size_t i = i0; i < i1; i++)                                           \
-      for (size_t j = j0 > i + 1 ? j0 : i + 1; j < j1; j++)                    \
+      for (size_t j = j0 > i + 1 ? j0 : i + 1; j < j1; j++) {                  \
+        if (inv)                                                               \
+          c[i * n + j] = c[i * n + j] * inv[i] * inv[j];                       \
         c[j * n + i] = c[i * n + j];                                           \
+      }                                                                        \
   }
 TP__CELLS(float, cells_f)
 TP__CELLS(double, cells_d)
 
-/* A tile function transposes the w x w square at s (row stride n) into d. */
-typedef void (*tile_fn)(const float *s, float *d, size_t n);
+/* A tile function transposes the w x w square at s (row stride n) into d; with si
+   and sj, it first scales s's row k by si[k] and column l by sj[l], in place. */
+typedef void (*tile_fn)(float *s, float *d, size_t n, const float *si,
+                        const float *sj);
 
 #if TP_MIRROR_X86
-static void tile4_sse(const float *s, float *d, size_t n) {
+static void tile4_sse(float *s, float *d, size_t n, const float *si,
+                      const float *sj) {
   __m128 a = _mm_loadu_ps(s), b = _mm_loadu_ps(s + n);
   __m128 e = _mm_loadu_ps(s + 2 * n), f = _mm_loadu_ps(s + 3 * n);
+  if (si) {
+    __m128 v = _mm_loadu_ps(sj);
+    a = _mm_mul_ps(_mm_mul_ps(a, _mm_set1_ps(si[0])), v);
+    b = _mm_mul_ps(_mm_mul_ps(b, _mm_set1_ps(si[1])), v);
+    e = _mm_mul_ps(_mm_mul_ps(e, _mm_set1_ps(si[2])), v);
+    f = _mm_mul_ps(_mm_mul_ps(f, _mm_set1_ps(si[3])), v);
+    _mm_storeu_ps(s, a), _mm_storeu_ps(s + n, b);
+    _mm_storeu_ps(s + 2 * n, e), _mm_storeu_ps(s + 3 * n, f);
+  }
   _MM_TRANSPOSE4_PS(a, b, e, f);
   _mm_storeu_ps(d, a), _mm_storeu_ps(d + n, b);
   _mm_storeu_ps(d + 2 * n, e), _mm_storeu_ps(d + 3 * n, f);
 }
 
-__attribute__((target("avx"))) static void tile8_avx(const float *s, float *d,
-                                                     size_t n) {
+__attribute__((target("avx"))) static void tile8_avx(float *s, float *d, size_t n,
+                                                     const float *si,
+                                                     const float *sj) {
   __m256 r[8], t[8], u[8];
   for (int k = 0; k < 8; k++)
     r[k] = _mm256_loadu_ps(s + (size_t)k * n);
+  if (si) {
+    __m256 v = _mm256_loadu_ps(sj);
+    for (int k = 0; k < 8; k++) {
+      r[k] = _mm256_mul_ps(_mm256_mul_ps(r[k], _mm256_set1_ps(si[k])), v);
+      _mm256_storeu_ps(s + (size_t)k * n, r[k]);
+    }
+  }
   for (int k = 0; k < 8; k += 2) {
     t[k] = _mm256_unpacklo_ps(r[k], r[k + 1]);
     t[k + 1] = _mm256_unpackhi_ps(r[k], r[k + 1]);
@@ -233,37 +337,44 @@ static tile_fn mirror_tile(size_t *w) {
 /* One block [ib, ie) x [jb, je): whole tiles where every cell is above the diagonal,
    the cells around them one by one. */
 static void mirror_block_f(float *c, size_t n, size_t ib, size_t ie, size_t jb,
-                           size_t je, tile_fn tile, size_t w) {
+                           size_t je, tile_fn tile, size_t w, const float *inv) {
   size_t i = ib;
   for (; w && i + w <= ie; i += w) {
     size_t j = jb > i + w ? jb : i + w;
-    cells_f(c, n, i, i + w, jb, j < je ? j : je);
+    cells_f(c, n, i, i + w, jb, j < je ? j : je, inv);
     for (; j + w <= je; j += w)
-      tile(c + i * n + j, c + j * n + i, n);
+      tile(c + i * n + j, c + j * n + i, n, inv ? inv + i : NULL, inv ? inv + j : NULL);
     if (j < je)
-      cells_f(c, n, i, i + w, j, je);
+      cells_f(c, n, i, i + w, j, je, inv);
   }
-  cells_f(c, n, i, ie, jb, je);
+  cells_f(c, n, i, ie, jb, je, inv);
 }
 
-static void mirror_finish_f(float *c, size_t n, size_t r0, size_t r1) {
+/* Rows [r0, r1): their diagonal cells (scaled with inv) and the cells right of it. */
+static void mirror_finish_f(float *c, size_t n, size_t r0, size_t r1, const float *inv) {
   size_t w;
   tile_fn tile = mirror_tile(&w);
+  for (size_t i = r0; inv && i < r1; i++)
+    c[i * n + i] = c[i * n + i] * inv[i] * inv[i];
   for (size_t ib = r0; ib < r1; ib += MIRROR_BLOCK)
     for (size_t jb = ib; jb < n; jb += MIRROR_BLOCK)
       mirror_block_f(c, n, ib, ib + MIRROR_BLOCK < n ? ib + MIRROR_BLOCK : n, jb,
-                     jb + MIRROR_BLOCK < n ? jb + MIRROR_BLOCK : n, tile, w);
+                     jb + MIRROR_BLOCK < n ? jb + MIRROR_BLOCK : n, tile, w, inv);
 }
 
-static void mirror_finish_d(double *c, size_t n, size_t r0, size_t r1) {
+static void mirror_finish_d(double *c, size_t n, size_t r0, size_t r1,
+                            const double *inv) {
+  for (size_t i = r0; inv && i < r1; i++)
+    c[i * n + i] = c[i * n + i] * inv[i] * inv[i];
   for (size_t ib = r0; ib < r1; ib += MIRROR_BLOCK)
     for (size_t jb = ib; jb < n; jb += MIRROR_BLOCK)
       cells_d(c, n, ib, ib + MIRROR_BLOCK < n ? ib + MIRROR_BLOCK : n, jb,
-              jb + MIRROR_BLOCK < n ? jb + MIRROR_BLOCK : n);
+              jb + MIRROR_BLOCK < n ? jb + MIRROR_BLOCK : n, inv);
 }
 
 struct mirror_job {
   void *c;
+  const void *inv;
   size_t n, r0, r1;
   int dbl;
 };
@@ -271,21 +382,22 @@ struct mirror_job {
 static void *mirror_run(void *arg) {
   struct mirror_job *j = arg;
   if (j->dbl)
-    mirror_finish_d(j->c, j->n, j->r0, j->r1);
+    mirror_finish_d(j->c, j->n, j->r0, j->r1, j->inv);
   else
-    mirror_finish_f(j->c, j->n, j->r0, j->r1);
+    mirror_finish_f(j->c, j->n, j->r0, j->r1, j->inv);
   return NULL;
 }
 
 /* The mirror is memory-bound and BLAS is idle by then: split it over the cores in
    parts of equal triangle share, cut at block bounds. */
-static void mirror_parallel(void *c, size_t n, int dbl) {
+static void mirror_parallel(void *c, size_t n, int dbl, const void *inv) {
   enum { MAXT = 4 };
   struct mirror_job job[MAXT];
   size_t t = n < 512 ? 1 : (size_t)tp_threads(MAXT), r0 = 0;
   for (size_t k = 0; k < t; k++) {
     size_t r1 = (tp_triangle_split(n, k + 1, t) + MIRROR_BLOCK - 1) / MIRROR_BLOCK * MIRROR_BLOCK;
-    job[k] = (struct mirror_job){.c = c, .n = n, .r0 = r0, .r1 = r1 < n ? r1 : n, .dbl = dbl};
+    job[k] = (struct mirror_job){.c = c, .inv = inv, .n = n, .r0 = r0,
+                                 .r1 = r1 < n ? r1 : n, .dbl = dbl};
     r0 = job[k].r1;
   }
   tp_run_jobs(job, t, sizeof job[0], mirror_run);
@@ -304,7 +416,7 @@ static void mirror_parallel(void *c, size_t n, int dbl) {
         c[i * n + i] = 0;                                                      \
       }                                                                        \
     }                                                                          \
-    mirror_parallel(c, n, sizeof(T) == sizeof(double));                        \
+    mirror_parallel(c, n, sizeof(T) == sizeof(double), w->inv);               \
     if (m == TP_METRIC_COSINE)                                                 \
       for (size_t i = 0; i < n; i++)                                           \
         if (w->zero[i])                                                        \
@@ -392,11 +504,12 @@ int tp_sim_compute(const struct tp_rows *r, const struct tp_sim_opts *o,
   s->metric = o->metric;
   s->dtype = o->dbl ? TP_F64 : TP_F32;
   s->how = o->how;
-  if ((rc = work_init(&w, r, o)) < 0) {
+  int pooled = o->pool > 0 && o->pool < r->n;
+  if ((rc = work_init(&w, r, o, !pooled)) < 0) {
     free(s);
     return rc;
   }
-  if (o->pool > 0 && o->pool < r->n)
+  if (pooled)
     rc = sim_pooled(&w, o, s);
   else
     rc = sim_full(&w, s);

@@ -60,6 +60,8 @@ static const struct simcase simcases[] = {
     {TP_METRIC_COSINE, 0, 97, 33, 0, TP_POOL_MEAN, -1},
     {TP_METRIC_COSINE, 1, 97, 33, 0, TP_POOL_MEAN, -1},
     {TP_METRIC_COSINE, 0, 130, 64, 0, TP_POOL_MEAN, 5},
+    /* float64 at f64 with n > 6 d: cosine copies and normalises instead of scaling */
+    {TP_METRIC_COSINE, 1, 300, 9, 0, TP_POOL_MEAN, 4},
     {TP_METRIC_DOT, 0, 97, 33, 0, TP_POOL_MEAN, -1},
     {TP_METRIC_DOT, 1, 97, 33, 0, TP_POOL_MEAN, 3},
     {TP_METRIC_EUCLIDEAN, 0, 97, 33, 0, TP_POOL_MEAN, -1},
@@ -205,32 +207,58 @@ static void check_sim_edges(void) {
 }
 #define NEDGE 5
 
-/* A float32 table (odd width, zero row, enough rows that the copy runs on every core)
-   gives exactly the matrix of the same values held as float64, at either precision. */
+/* Cosine from float32 and float64 tables at both precisions, against the brute force
+   on the same (float-rounded) values. The same-precision pairs use the caller's table
+   in place and scale the product, unless a row's squared norm leaves 2^-100..2^100
+   (float) -- then they copy and normalise first: the scales 1e25 and 1e-25 take that
+   path. The 700-row table has enough rows that the copy and the norms run on every
+   core. The caller's table must come back untouched. */
 static void check_f32_input(void) {
-  enum { N = 700, D = 191 };
-  double *x = random_table(N, D, 11, 4242);
-  float *f = malloc((size_t)N * D * sizeof *f);
-  for (size_t k = 0; k < (size_t)N * D; k++)
-    x[k] = f[k] = (float)x[k];
-  struct tp_rows r64 = {.n = N, .d = D, .dtype = TP_F64, .data = x};
-  struct tp_rows r32 = {.n = N, .d = D, .dtype = TP_F32, .data = f};
-  for (int dbl = 0; dbl <= 1; dbl++) {
-    struct tp_sim_opts o = {.metric = TP_METRIC_COSINE, .dbl = dbl};
-    struct tp_simmat *a = NULL, *b = NULL;
-    int same = tp_sim_compute(&r64, &o, &a) == 0 && tp_sim_compute(&r32, &o, &b) == 0;
-    for (size_t k = 0; same && k < (size_t)N * N; k++) {
-      double u = tp_simmat_get(a, k / N, k % N), v = tp_simmat_get(b, k / N, k % N);
-      same = u == v || (isnan(u) && isnan(v));
-    }
-    tap_ok(same && isnan(tp_simmat_get(b, 11, 3)),
-           "tp_sim_compute - %dx%d float32 input at %s, expect the float64 input's matrix "
-           "exactly, row 11 NaN", N, D, dbl ? "f64" : "f32");
-    tp_simmat_free(a), tp_simmat_free(b);
+  static const struct { size_t n; double scale; } cases[] = {{700, 1}, {90, 1e25}, {90, 1e-25}};
+  enum { D = 191 };
+  for (int c = 0; c < NELEM(cases); c++) {
+    size_t n = cases[c].n;
+    double *x = random_table(n, D, 11, 4242 + (unsigned)c), *want = malloc(n * n * sizeof *want);
+    float *f = malloc(n * D * sizeof *f);
+    for (size_t k = 0; k < n * D; k++)
+      x[k] = f[k] = (float)(x[k] * cases[c].scale);
+    for (size_t k = 0; k < n * n; k++)
+      want[k] = naive(x, D, k / n, k % n, TP_METRIC_COSINE);
+    double *x0 = malloc(n * D * sizeof *x0);
+    float *f0 = malloc(n * D * sizeof *f0);
+    memcpy(x0, x, n * D * sizeof *x0), memcpy(f0, f, n * D * sizeof *f0);
+    for (int in64 = 0; in64 <= 1; in64++)
+      for (int dbl = 0; dbl <= 1; dbl++) {
+        struct tp_rows r = {.n = n, .d = D, .dtype = in64 ? TP_F64 : TP_F32,
+                            .data = in64 ? (const void *)x : (const void *)f};
+        struct tp_sim_opts o = {.metric = TP_METRIC_COSINE, .dbl = dbl};
+        struct tp_simmat *s = NULL;
+        double worst = INFINITY, tol = dbl ? 1e-12 : 1e-5;
+        if (tp_sim_compute(&r, &o, &s) == 0) {
+          worst = 0;
+          for (size_t k = 0; k < n * n; k++) {
+            double got = tp_simmat_get(s, k / n, k % n), e;
+            if (isnan(got) || isnan(want[k])) {
+              worst = isnan(got) == isnan(want[k]) ? worst : INFINITY;
+              continue;
+            }
+            e = fabs(got - want[k]);
+            worst = e > worst ? e : worst;
+          }
+        }
+        tap_ok(worst <= tol && s && isnan(tp_simmat_get(s, 11, 3)) &&
+                   memcmp(x, x0, n * D * sizeof *x) == 0 &&
+                   memcmp(f, f0, n * D * sizeof *f) == 0,
+               "tp_sim_compute - cosine %zux%d float%d input scaled by %g at %s, expect "
+               "brute force within %g, row 11 NaN, input untouched",
+               n, D, in64 ? 64 : 32, cases[c].scale, dbl ? "f64" : "f32", tol);
+        tap_diag("worst error %.3g", worst);
+        tp_simmat_free(s);
+      }
+    free(x), free(f), free(x0), free(f0), free(want);
   }
-  free(x), free(f);
 }
-#define NF32 2
+#define NF32 12
 
 /* A matrix given cell by cell, for the profile checks. */
 static struct tp_simmat *matrix_of(size_t n, const double *v) {
