@@ -60,6 +60,7 @@ struct tp_out {
   FILE *fp;
   char *path;
   char *tmp;
+  char *buf; /* stdio buffer of fp (NULL: stdio's own) */
 };
 /* Open path for atomic writing; refuses an output equal to input (if not NULL). */
 int tp_out_open(struct tp_out *o, const char *path, const char *input);

@@ -43,8 +43,11 @@ int tp_simwrite_binary(const struct tp_simmat *s, const char *path,
   for (size_t i = 0; i <= s->n && rc == 0; i++) {
     if (i > 0) {
       row[0] = (float)cell_coord(s, i - 1);
-      for (size_t j = 0; j < s->n; j++)
-        row[j + 1] = (float)tp_simmat_get(s, i - 1, j);
+      if (s->dtype == TP_F32)
+        memcpy(row + 1, (const float *)s->data + (i - 1) * s->n, s->n * sizeof *row);
+      else
+        for (size_t j = 0; j < s->n; j++)
+          row[j + 1] = (float)tp_simmat_get(s, i - 1, j);
     }
     if (fwrite(row, sizeof *row, s->n + 1, o.fp) != s->n + 1)
       rc = tp_err_errno(TP_EIO, path, "cannot write output");
