@@ -83,52 +83,43 @@ static void work_free(struct work *w) {
   free(w->sq);
 }
 
+/* One row's squared norm, summed in double in two lanes: the copies and the norms
+   pass share it, so a table used in place gets the same norms as a copied one. */
+#define TP__ROWSQ(T, NAME)                                                     \
+  static inline double NAME(const T *a, size_t d) {                            \
+    double s0 = 0, s1 = 0;                                                     \
+    size_t k = 0;                                                              \
+    for (; k + 1 < d; k += 2) {                                                \
+      s0 += (double)a[k] * (double)a[k];                                       \
+      s1 += (double)a[k + 1] * (double)a[k + 1];                               \
+    }                                                                          \
+    if (k < d)                                                                 \
+      s0 += (double)a[k] * (double)a[k];                                       \
+    return s0 + s1;                                                            \
+  }
+TP__ROWSQ(float, rowsq_f)
+TP__ROWSQ(double, rowsq_d)
+
 /* Copy rows [r0, r1) into the working precision, unit length for cosine, and keep each
    row's squared norm. One typed loop per input/working pair, so the compiler sees
-   plain array walks; the squared norm is summed in double in all four. */
-#define TP__COPY(TI, TW, NAME)                                                 \
+   plain array walks. */
+#define TP__COPY(TI, TW, ROWSQ, NAME)                                          \
   static void NAME(const TI *in, TW *x, double *sq, size_t d, size_t r0,       \
                    size_t r1, int unit) {                                      \
     for (size_t i = r0; i < r1; i++) {                                         \
       const TI *a = in + i * d;                                                \
       TW *b = x + i * d;                                                       \
-      double s0 = 0, s1 = 0, scale;                                            \
-      size_t k = 0;                                                            \
-      for (; k + 1 < d; k += 2) {                                              \
-        s0 += (double)a[k] * (double)a[k];                                     \
-        s1 += (double)a[k + 1] * (double)a[k + 1];                             \
-      }                                                                        \
-      if (k < d)                                                               \
-        s0 += (double)a[k] * (double)a[k];                                     \
-      sq[i] = s0 + s1;                                                         \
+      double scale;                                                            \
+      sq[i] = ROWSQ(a, d);                                                     \
       scale = unit && sq[i] > 0 ? 1.0 / sqrt(sq[i]) : 1.0;                     \
-      for (k = 0; k < d; k++)                                                  \
+      for (size_t k = 0; k < d; k++)                                           \
         b[k] = (TW)((double)a[k] * scale);                                     \
     }                                                                          \
   }
-TP__COPY(float, float, copy_ff)
-TP__COPY(float, double, copy_fd)
-TP__COPY(double, float, copy_df)
-TP__COPY(double, double, copy_dd)
-
-/* The squared norms alone, summed exactly as the copies sum them. */
-#define TP__NORMS(T, NAME)                                                     \
-  static void NAME(const T *in, double *sq, size_t d, size_t r0, size_t r1) {  \
-    for (size_t i = r0; i < r1; i++) {                                         \
-      const T *a = in + i * d;                                                 \
-      double s0 = 0, s1 = 0;                                                   \
-      size_t k = 0;                                                            \
-      for (; k + 1 < d; k += 2) {                                              \
-        s0 += (double)a[k] * (double)a[k];                                     \
-        s1 += (double)a[k + 1] * (double)a[k + 1];                             \
-      }                                                                        \
-      if (k < d)                                                               \
-        s0 += (double)a[k] * (double)a[k];                                     \
-      sq[i] = s0 + s1;                                                         \
-    }                                                                          \
-  }
-TP__NORMS(float, norms_f)
-TP__NORMS(double, norms_d)
+TP__COPY(float, float, rowsq_f, copy_ff)
+TP__COPY(float, double, rowsq_f, copy_fd)
+TP__COPY(double, float, rowsq_d, copy_df)
+TP__COPY(double, double, rowsq_d, copy_dd)
 
 struct copy_job {
   const struct tp_rows *r;
@@ -142,10 +133,9 @@ static void *copy_run(void *arg) {
   const struct tp_rows *r = j->r;
   struct work *w = j->w;
   if (j->norms_only) {
-    if (r->dtype == TP_F64)
-      norms_d(r->data, w->sq, r->d, j->r0, j->r1);
-    else
-      norms_f(r->data, w->sq, r->d, j->r0, j->r1);
+    for (size_t i = j->r0; i < j->r1; i++)
+      w->sq[i] = r->dtype == TP_F64 ? rowsq_d((const double *)r->data + i * r->d, r->d)
+                                    : rowsq_f((const float *)r->data + i * r->d, r->d);
   } else if (r->dtype == TP_F64) {
     if (w->dbl)
       copy_dd(r->data, w->own, w->sq, r->d, j->r0, j->r1, j->unit);
