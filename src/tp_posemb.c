@@ -199,69 +199,18 @@ static void zero_rows(const struct tp_rows *r, struct tp_posemb_facts *f) {
   }
 }
 
-/* 1 when row r[0..n) has no cell beyond its diagonal value self (below it, for
-   distances), with the 1e-6 slack for rounding. */
-#define TP__SELF_MAX(T, NAME)                                                     \
-  static int NAME(const T *r, size_t n, size_t i, int lower) {                     \
-    double self = (double)r[i];                                                    \
-    for (size_t j = 0; j < n; j++) {                                               \
-      double v = (double)r[j];                                                     \
-      if (j != i && (lower ? v < self - 1e-6 : v > self + 1e-6))                   \
-        return 0;                                                                  \
-    }                                                                              \
-    return 1;                                                                      \
-  }
-TP__SELF_MAX(float, self_max_f)
-TP__SELF_MAX(double, self_max_d)
-
-/* Rows whose most similar cell (nearest, for distances) is the diagonal: rows [i0, i1)
-   per part, parts on the cores. */
-struct self_job {
-  const struct tp_simmat *s;
-  size_t i0, i1, hits, defined;
-};
-
-static void *self_run(void *arg) {
-  struct self_job *j = arg;
-  const struct tp_simmat *s = j->s;
-  size_t n = s->n;
-  int lower = s->metric == TP_METRIC_EUCLIDEAN;
-  for (size_t i = j->i0; i < j->i1; i++) {
-    if (isnan(tp_simmat_get(s, i, i)))
-      continue;
-    j->defined++;
-    j->hits += (size_t)(s->dtype == TP_F64
-                            ? self_max_d((const double *)s->data + i * n, n, i, lower)
-                            : self_max_f((const float *)s->data + i * n, n, i, lower));
-  }
-  return NULL;
-}
-
-static size_t count_self_max(const struct tp_simmat *s, size_t *defined) {
-  enum { MAXT = 8 };
-  struct self_job job[MAXT];
-  size_t n = s->n, t = n < 1024 ? 1 : (size_t)tp_threads(MAXT), hits = 0;
-  for (size_t q = 0; q < t; q++)
-    job[q] = (struct self_job){.s = s, .i0 = n * q / t, .i1 = n * (q + 1) / t};
-  tp_run_jobs(job, t, sizeof job[0], self_run);
-  *defined = 0;
-  for (size_t q = 0; q < t; q++)
-    hits += job[q].hits, *defined += job[q].defined;
-  return hits;
-}
-
 void tp_posemb_facts(const struct tp_posemb *pe, const struct tp_simmat *s,
                      const struct tp_profile *p, struct tp_posemb_facts *f) {
   memset(f, 0, sizeof *f);
   f->n = pe->rows.n, f->d = pe->rows.d;
-  f->block = s->block;
+  f->block = p->block;
   f->metric = s->metric;
   zero_rows(&pe->rows, f);
-  f->self_max = count_self_max(s, &f->self_rows);
+  f->self_max = p->self_max, f->self_rows = p->self_rows;
   f->near = p->n > 1 ? p->mean[1] : NAN;
   f->half = p->mean[p->n / 2];
-  f->band = p->band < 0 ? -1 : p->band * (long)s->block;
-  f->period = p->period < 0 ? -1 : p->period * (long)s->block;
+  f->band = p->band < 0 ? -1 : p->band * (long)p->block;
+  f->period = p->period < 0 ? -1 : p->period * (long)p->block;
   f->rise = p->period_rise;
   f->toeplitz = p->toeplitz;
 }

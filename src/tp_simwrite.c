@@ -93,13 +93,13 @@ int tp_simwrite_profile(const struct tp_profile *p, const struct tp_simmat *s,
   fprintf(o.fp, "# profile\n# offset mean min max (%s, offsets in positions)\n",
           tp_metric_name(s->metric));
   for (size_t k = 0; k < p->n; k++)
-    fprintf(o.fp, "%zu %.7g %.7g %.7g\n", k * s->block, p->mean[k], p->min[k],
+    fprintf(o.fp, "%zu %.7g %.7g %.7g\n", k * p->block, p->mean[k], p->min[k],
             p->max[k]);
   fprintf(o.fp, "\n\n# summary\n# band_half_width toeplitz_deviation period "
                 "period_rise (-1 = none)\n");
   fprintf(o.fp, "%ld %.7g %ld %.7g\n",
-          p->band < 0 ? -1 : p->band * (long)s->block, p->toeplitz,
-          p->period < 0 ? -1 : p->period * (long)s->block, p->period_rise);
+          p->band < 0 ? -1 : p->band * (long)p->block, p->toeplitz,
+          p->period < 0 ? -1 : p->period * (long)p->block, p->period_rise);
   return finish(&o, ferror(o.fp) ? tp_err_errno(TP_EIO, path,
                                                 "cannot write output")
                                  : 0);

@@ -355,6 +355,104 @@ static void check_profile(void) {
 }
 #define NPROF 7
 
+/* Both accumulators of the row-by-row profile, field by field, exactly. */
+static int acc_same(const struct tp_profile_acc *a, const struct tp_profile_acc *b) {
+  size_t n = a->n;
+  return memcmp(a->sum, b->sum, n * sizeof(double)) == 0 &&
+         memcmp(a->cnt, b->cnt, n * sizeof(double)) == 0 &&
+         memcmp(a->min, b->min, n * sizeof(double)) == 0 &&
+         memcmp(a->max, b->max, n * sizeof(double)) == 0 &&
+         memcmp(a->imin, b->imin, n * sizeof(uint32_t)) == 0 &&
+         memcmp(a->imax, b->imax, n * sizeof(uint32_t)) == 0 &&
+         memcmp(a->best, b->best, n * sizeof(double)) == 0 &&
+         memcmp(a->self, b->self, n * sizeof(double)) == 0;
+}
+
+/* Many rows at once (AVX blocks of eight offsets where the CPU has them) against one row
+   at a time, on a random symmetric matrix in tiles of 70 rows: the same state, bit for bit,
+   with and without skipped columns (inside blocks, at the tail, a skipped first row). */
+static void check_profile_rows(void) {
+  enum { N = 301, TILE = 70 };
+  float *m = malloc(N * N * sizeof *m);
+  unsigned char skip[N] = {0};
+  uint64_t st = 7;
+  skip[0] = skip[1] = skip[77] = skip[296] = 1;
+  for (size_t i = 0; i < N; i++)
+    for (size_t j = i; j < N; j++) {
+      st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+      /* Coarse values, so ties between rows (first row wins) happen. */
+      m[i * N + j] = m[j * N + i] = (float)((int)(st >> 58) - 32) / 16.0f;
+    }
+  for (int c = 0; c < 4; c++) {
+    enum tp_metric metric = c < 2 ? TP_METRIC_COSINE : TP_METRIC_EUCLIDEAN;
+    const unsigned char *sk = c % 2 ? skip : NULL;
+    struct tp_profile_acc one, many;
+    int ok = tp_profile_acc_init(&one, N, metric) == 0 && tp_profile_acc_init(&many, N, metric) == 0;
+    for (size_t r0 = 0; ok && r0 < N; r0 += TILE) {
+      size_t r1 = r0 + TILE < N ? r0 + TILE : N;
+      for (size_t i = r0; i < r1; i++)
+        if (!(sk && sk[i]))
+          tp_profile_acc_row_f(&one, i, m + i * N + i, sk);
+      tp_profile_acc_rows_f(&many, r0, r1, m + r0 * N + r0, N + 1, sk);
+    }
+    tap_ok(ok && acc_same(&one, &many),
+           "tp_profile_acc_rows_f - %d rows in tiles of %d, %s, %s skipped columns, expect "
+           "the row-by-row state bit for bit", N, TILE, tp_metric_name(metric), sk ? "with" : "no");
+    tp_profile_acc_free(&one), tp_profile_acc_free(&many);
+  }
+  free(m);
+}
+
+/* The profile gathered from the pooled path's tiles against the full matrix's. */
+static void check_profile_streamed(void) {
+  static const struct {
+    enum tp_metric metric;
+    int dbl;
+    size_t n, d, pool;
+    long zero_row;
+  } cases[] = {
+      {TP_METRIC_COSINE, 0, 700, 24, 50, 3},
+      {TP_METRIC_COSINE, 1, 333, 9, 40, -1},
+      {TP_METRIC_DOT, 0, 530, 16, 64, 200},
+      {TP_METRIC_EUCLIDEAN, 0, 410, 12, 33, 0},
+      {TP_METRIC_EUCLIDEAN, 1, 260, 7, 20, -1},
+  };
+  for (int c = 0; c < NELEM(cases); c++) {
+    double *x = random_table(cases[c].n, cases[c].d, cases[c].zero_row, 500 + (unsigned)c);
+    struct tp_rows r = {.n = cases[c].n, .d = cases[c].d, .dtype = TP_F64, .data = x};
+    struct tp_sim_opts o = {.metric = cases[c].metric, .dbl = cases[c].dbl};
+    struct tp_simmat *full = NULL, *pooled = NULL;
+    struct tp_profile *want = NULL, *got = NULL;
+    double tol = cases[c].dbl ? 1e-12 : 1e-5, worst = 0;
+    int ok = tp_sim_compute(&r, &o, &full) == 0 && tp_profile_compute(full, &want) == 0;
+    o.pool = cases[c].pool;
+    ok = ok && tp_sim_compute_profiled(&r, &o, &pooled, &got) == 0 && got &&
+         pooled->n == cases[c].pool && got->n == cases[c].n && got->block == 1;
+    for (size_t k = 0; ok && k < got->n; k++) {
+      double e[3] = {got->mean[k] - want->mean[k], got->min[k] - want->min[k],
+                     got->max[k] - want->max[k]};
+      for (int l = 0; l < 3; l++)
+        worst = isnan(e[l]) ? (isnan(got->mean[k]) == isnan(want->mean[k]) ? worst : INFINITY)
+                            : fmax(worst, fabs(e[l]) / fmax(1.0, fabs(want->mean[k])));
+    }
+    tap_ok(ok && worst <= tol && fabs(got->toeplitz - want->toeplitz) <= tol * 4 &&
+               got->band == want->band && got->period == want->period &&
+               got->self_max == want->self_max && got->self_rows == want->self_rows,
+           "tp_sim_compute_profiled - %s %s %zux%zu pooled to %zu, zero row %ld, expect the "
+           "full matrix's profile within %g, the same band, period and self-similar rows",
+           tp_metric_name(cases[c].metric), cases[c].dbl ? "f64" : "f32", cases[c].n,
+           cases[c].d, cases[c].pool, cases[c].zero_row, tol);
+    if (ok)
+      tap_diag("worst %.3g, Toeplitz %.9g vs %.9g, self %zu/%zu vs %zu/%zu", worst,
+               got->toeplitz, want->toeplitz, got->self_max, got->self_rows,
+               want->self_max, want->self_rows);
+    tp_profile_free(want), tp_profile_free(got);
+    tp_simmat_free(full), tp_simmat_free(pooled);
+    free(x);
+  }
+}
+#define NSTREAM (4 + 5)
+
 /* fairseq's formula in double: sin half, cos half, denominator half_dim - 1. */
 static double fairseq_ref(size_t pos, size_t c, size_t d) {
   size_t half = d / 2;
@@ -549,12 +647,14 @@ static void check_course_case(void) {
 #define NCOURSE 2
 
 int main(void) {
-  tap_plan(NSIM + NEDGE + NF32 + NPROF + NGEN + NWRITE + NPICK + NCOURSE);
+  tap_plan(NSIM + NEDGE + NF32 + NPROF + NSTREAM + NGEN + NWRITE + NPICK + NCOURSE);
   check_similarity();
   check_pool_from_full();
   check_sim_edges();
   check_f32_input();
   check_profile();
+  check_profile_rows();
+  check_profile_streamed();
   check_generator();
   check_writers();
   check_pick_key();
