@@ -46,11 +46,17 @@ static int need_table(void) {
                             "no table loaded; call pe_load(spec, key) first");
 }
 
-/* Replace the similarity; on failure the previous results are gone too. */
+/* Replace the similarity; on failure the previous results are gone too. A pooled matrix
+   comes with the profile of the unpooled one, gathered from the same row tiles, so the
+   profile and the summary keep full resolution while the n x n matrix is never held. */
 static int compute(enum tp_metric m, size_t pool) {
   struct tp_sim_opts o = {.metric = m, .pool = pool};
   drop_results();
-  return need_table() < 0 ? TP_ESTATE : tp_sim_compute(&table->rows, &o, &sim);
+  if (need_table() < 0)
+    return TP_ESTATE;
+  if (pool > 0 && pool < table->rows.n)
+    return tp_sim_compute_profiled(&table->rows, &o, &sim, &prof);
+  return tp_sim_compute(&table->rows, &o, &sim);
 }
 
 /* Cosine by default when a function needs a matrix and none was computed. */
@@ -115,14 +121,18 @@ static int reuse_full(struct value *arg, size_t size) {
   return tp_metric_parse(metric, &m) == 0 && m == sim->metric;
 }
 
-/* Replace the full matrix by its pooled grid, then write it unless out_path is "". */
+/* Replace the full matrix by its pooled grid, then write it unless out_path is "". The
+   profile stays the full matrix's, as when the pooled grid is computed from tiles. */
 static struct value pooled_from_full(struct value *arg, size_t size) {
   struct tp_simmat *p;
+  struct tp_profile *keep;
   const char *out;
-  if (tp_gp_arg_str(&arg[1], 2, &out) < 0 || tp_sim_pool(sim, size, TP_POOL_MEAN, &p) < 0)
+  if (tp_gp_arg_str(&arg[1], 2, &out) < 0 || need_profile() < 0 ||
+      tp_sim_pool(sim, size, TP_POOL_MEAN, &p) < 0)
     return tp_gp_fail(MODULE);
+  keep = prof, prof = NULL;
   drop_results();
-  sim = p;
+  sim = p, prof = keep;
   if (*out && tp_simwrite_binary(sim, out, table->source) < 0)
     return tp_gp_fail(MODULE);
   return tp_gp_int((long long)sim->n);
@@ -241,7 +251,7 @@ struct value pe_band(int nargs, struct value *arg, void *priv) {
     return tp_gp_fail(MODULE);
   if (prof->band < 0)
     return tp_gp_num(NAN);
-  return tp_gp_int((long long)prof->band * (long long)sim->block);
+  return tp_gp_int((long long)prof->band * (long long)prof->block);
 }
 
 struct value pe_last_error(int nargs, struct value *arg, void *priv) {
@@ -274,11 +284,11 @@ static const struct tp_gpfunc funcs[] = {
      .help = "cosine|dot|euclidean similarity, written as a binary matrix unless out_path is \"\"; returns rows"},
     {.name = "pe_similarity_pooled", .params = "metric,out_path,size", .nargs = 3,
      .fn = pe_similarity_pooled,
-     .help = "like pe_similarity, block-mean pooled to size x size for large tables"},
+     .help = "like pe_similarity, block-mean pooled to size x size for large tables (the profile stays unpooled)"},
     {.name = "pe_sim", .params = "i,j", .nargs = 2, .fn = pe_sim,
      .help = "similarity of rows i and j (0-based; cosine unless computed otherwise)"},
     {.name = "pe_profile", .params = "out_path", .nargs = 1, .fn = pe_profile,
-     .help = "write the offset profile (index \"profile\", \"summary\"); returns offsets"},
+     .help = "write the offset profile (index \"profile\", \"summary\"), of the unpooled matrix after pe_similarity_pooled; returns offsets"},
     {.name = "pe_summary", .params = "x", .nargs = 1, .fn = pe_summary,
      .help = "plain sentences about the pattern (x is ignored)"},
     {.name = "pe_datablock", .params = "x", .nargs = 1, .fn = pe_datablock,

@@ -171,10 +171,14 @@ static int load(struct cli *c, struct tp_posemb **pe) {
   return rc;
 }
 
-/* Load and compute the similarity; the caller frees both. */
-static int similarity(struct cli *c, struct tp_posemb **pe, struct tp_simmat **s) {
+/* Load and compute the similarity and, when prof is not NULL, its profile (of the
+   unpooled matrix, gathered from the row tiles when pooling); the caller frees them. */
+static int similarity(struct cli *c, struct tp_posemb **pe, struct tp_simmat **s,
+                      struct tp_profile **prof) {
   int rc;
   *s = NULL;
+  if (prof)
+    *prof = NULL;
   if ((rc = load(c, pe)) < 0)
     return rc;
   if (isatty(STDERR_FILENO)) {
@@ -182,7 +186,7 @@ static int similarity(struct cli *c, struct tp_posemb **pe, struct tp_simmat **s
     c->sim.progress_ctx = c;
     clock_gettime(CLOCK_MONOTONIC, &c->start);
   }
-  rc = tp_sim_compute(&(*pe)->rows, &c->sim, s);
+  rc = tp_sim_compute_profiled(&(*pe)->rows, &c->sim, s, prof);
   if (c->shown)
     fputc('\n', stderr);
   return rc;
@@ -191,7 +195,7 @@ static int similarity(struct cli *c, struct tp_posemb **pe, struct tp_simmat **s
 static int run_similarity(struct cli *c) {
   struct tp_posemb *pe;
   struct tp_simmat *s;
-  int rc = similarity(c, &pe, &s);
+  int rc = similarity(c, &pe, &s, NULL);
   if (rc == 0)
     rc = c->format && !strcmp(c->format, "text")
              ? tp_simwrite_text(s, c->out, c->input)
@@ -204,9 +208,7 @@ static int run_similarity(struct cli *c) {
 /* Similarity, profile and the facts about them, for profile and summary. */
 static int analyse(struct cli *c, struct tp_posemb **pe, struct tp_simmat **s,
                    struct tp_profile **p) {
-  int rc = similarity(c, pe, s);
-  *p = NULL;
-  return rc < 0 ? rc : tp_profile_compute(*s, p);
+  return similarity(c, pe, s, p);
 }
 
 static int run_profile(struct cli *c) {
@@ -285,9 +287,9 @@ const struct tp_command tp_posemb_commands[TP_POSEMB_NCOMMANDS] = {
               "[--pool SIZE] [--pool-mode mean|max] [--format binary|text] -o OUT",
      .help = "pairwise similarity as a gnuplot binary matrix or text matrix"},
     {.name = "profile", .usage = "INPUT [--key NAME] [--metric M] [--pool SIZE] -o OUT",
-     .help = "mean/min/max similarity per offset |i-j|, band, Toeplitz, period"},
+     .help = "mean/min/max similarity per offset |i-j|, band, Toeplitz, period (of every pair, also with --pool)"},
     {.name = "summary", .usage = "INPUT [--key NAME] [--metric M] [--pool SIZE] [--json]",
-     .help = "plain sentences about the pattern (diagonal, decay, period, padding)"},
+     .help = "plain sentences about the pattern (diagonal, decay, period, padding; every pair, also with --pool)"},
     {.name = "export", .usage = "INPUT [--key NAME] -o OUT.npy|OUT.txt",
      .help = "the table itself as float32 .npy or text"},
 };
