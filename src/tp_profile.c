@@ -172,16 +172,19 @@ long tp_profile_period(const double *y, size_t n, double min_rise,
   return -1;
 }
 
-/* 1 when row r[0..n) has no cell beyond its diagonal value self (below it, for
-   distances), with the 1e-6 slack for rounding. */
+/* 1 when cell v beats the diagonal value self: more similar (nearer, for distances),
+   with the 1e-6 slack for rounding. */
+static inline int beats_self(double v, double self, int lower) {
+  return lower ? v < self - 1e-6 : v > self + 1e-6;
+}
+
+/* 1 when row r[0..n) has no cell that beats its diagonal value. */
 #define TP__SELF_MAX(T, NAME)                                                     \
   static int NAME(const T *r, size_t n, size_t i, int lower) {                     \
     double self = (double)r[i];                                                    \
-    for (size_t j = 0; j < n; j++) {                                               \
-      double v = (double)r[j];                                                     \
-      if (j != i && (lower ? v < self - 1e-6 : v > self + 1e-6))                   \
+    for (size_t j = 0; j < n; j++)                                                 \
+      if (j != i && beats_self((double)r[j], self, lower))                         \
         return 0;                                                                  \
-    }                                                                              \
     return 1;                                                                      \
   }
 TP__SELF_MAX(float, self_max_f)
@@ -289,43 +292,41 @@ int tp_profile_acc_init(struct tp_profile_acc *a, size_t n, enum tp_metric m) {
   return 0;
 }
 
-/* One row into the per-offset sums, minima and maxima (in row order, as the diagonal
-   pass sums them) and into the rows' best off-diagonal cells. A skipped column has no
-   defined cell; the loop over the others is kept branch-light for the compiler. */
+/* One cell (i, i + k) into the per-offset sums, minima and maxima (the rows of the first
+   min and max kept), and into the best off-diagonal cells of row i and column i + k. */
+static inline void acc_offset(struct tp_profile_acc *a, size_t i, size_t k, double x) {
+  a->sum[k] += x;
+  a->cnt[k] += 1;
+  a->imin[k] = x < a->min[k] ? (uint32_t)i : a->imin[k];
+  a->min[k] = x < a->min[k] ? x : a->min[k];
+  a->imax[k] = x > a->max[k] ? (uint32_t)i : a->imax[k];
+  a->max[k] = x > a->max[k] ? x : a->max[k];
+}
+
+static inline void acc_best(struct tp_profile_acc *a, size_t i, size_t k, double x,
+                            int lower) {
+  if (lower) {
+    a->best[i] = x < a->best[i] ? x : a->best[i];
+    a->best[i + k] = x < a->best[i + k] ? x : a->best[i + k];
+  } else {
+    a->best[i] = x > a->best[i] ? x : a->best[i];
+    a->best[i + k] = x > a->best[i + k] ? x : a->best[i + k];
+  }
+}
+
+/* One row, cell by cell, in row order for every offset as the diagonal pass sums them. */
 #define TP__ACC_ROW(T, NAME)                                                      \
   void NAME(struct tp_profile_acc *a, size_t i, const T *v,                       \
             const unsigned char *skip) {                                          \
-    size_t len = a->n - i;                                                        \
-    double *sum = a->sum, *cnt = a->cnt, *mn = a->min, *mx = a->max;              \
-    double *best = a->best + i, mine = a->best[i];                                \
-    uint32_t *imin = a->imin, *imax = a->imax, row = (uint32_t)i;                 \
-    const unsigned char *sk = skip ? skip + i : NULL;                             \
     int lower = a->metric == TP_METRIC_EUCLIDEAN;                                 \
     a->self[i] = (double)v[0];                                                    \
-    for (size_t k = 0; k < len; k++) {                                            \
-      double x = (double)v[k];                                                    \
-      if (sk && sk[k])                                                            \
+    for (size_t k = 0; k < a->n - i; k++) {                                       \
+      if (skip && skip[i + k])                                                    \
         continue;                                                                 \
-      sum[k] += x;                                                                \
-      cnt[k] += 1;                                                                \
-      imin[k] = x < mn[k] ? row : imin[k];                                        \
-      mn[k] = x < mn[k] ? x : mn[k];                                              \
-      imax[k] = x > mx[k] ? row : imax[k];                                        \
-      mx[k] = x > mx[k] ? x : mx[k];                                              \
+      acc_offset(a, i, k, (double)v[k]);                                          \
+      if (k > 0)                                                                  \
+        acc_best(a, i, k, (double)v[k], lower);                                   \
     }                                                                             \
-    for (size_t k = 1; k < len; k++) {                                            \
-      double x = (double)v[k];                                                    \
-      if (sk && sk[k])                                                            \
-        continue;                                                                 \
-      if (lower) {                                                                \
-        mine = x < mine ? x : mine;                                               \
-        best[k] = x < best[k] ? x : best[k];                                      \
-      } else {                                                                    \
-        mine = x > mine ? x : mine;                                               \
-        best[k] = x > best[k] ? x : best[k];                                      \
-      }                                                                           \
-    }                                                                             \
-    a->best[i] = mine;                                                            \
   }
 TP__ACC_ROW(float, tp_profile_acc_row_f)
 TP__ACC_ROW(double, tp_profile_acc_row_d)
@@ -350,7 +351,7 @@ int tp_profile_acc_finish(struct tp_profile_acc *a, struct tp_profile **out) {
     if (isnan(self))
       continue;
     p->self_rows++;
-    p->self_max += (size_t)(lower ? !(b < self - 1e-6) : !(b > self + 1e-6));
+    p->self_max += (size_t)!beats_self(b, self, lower);
   }
   profile_shape(p, a->metric, a->cnt); /* the counts are spent: scratch */
   tp_profile_acc_free(a);
@@ -366,25 +367,6 @@ int tp_profile_acc_finish(struct tp_profile_acc *a, struct tp_profile **out) {
    row after row for every offset, so the result is the one-row path's, bit for bit. Rows
    too short for a block and blocks that hold a skipped column go cell by cell, after the
    registers are written back, in row order. */
-static inline void acc_offset(struct tp_profile_acc *a, size_t i, size_t k, double x) {
-  a->sum[k] += x;
-  a->cnt[k] += 1;
-  a->imin[k] = x < a->min[k] ? (uint32_t)i : a->imin[k];
-  a->min[k] = x < a->min[k] ? x : a->min[k];
-  a->imax[k] = x > a->max[k] ? (uint32_t)i : a->imax[k];
-  a->max[k] = x > a->max[k] ? x : a->max[k];
-}
-
-static inline void acc_best(struct tp_profile_acc *a, size_t i, size_t k, double x,
-                            int lower) {
-  if (lower) {
-    a->best[i] = x < a->best[i] ? x : a->best[i];
-    a->best[i + k] = x < a->best[i + k] ? x : a->best[i + k];
-  } else {
-    a->best[i] = x > a->best[i] ? x : a->best[i];
-    a->best[i + k] = x > a->best[i + k] ? x : a->best[i + k];
-  }
-}
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>

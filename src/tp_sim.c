@@ -726,24 +726,18 @@ static void *tile_run(void *arg) {
     /* Row i of the tile starts at column r0; its entry j >= i is at j - i. */
     size_t off = (i - j->r0) * j->cols + (i - j->r0);
     void *v = (char *)j->p->tile + off * w->esz;
-    if (cosine && w->zero[i]) {
-      if ((j->what & 2) && i + 1 == j->p->lo[j->p->cell[i] + 1])
-        flush_block_row(j->p, j->p->cell[i], want_max);
-      continue;
-    }
-    if (j->what & 1) {
-      if (w->dbl)
+    if (!(cosine && w->zero[i])) { /* a zero row has no cosine: nothing to fold */
+      if ((j->what & 1) && w->dbl)
         rowfix_d(v, i, w, j->o);
-      else
+      else if (j->what & 1)
         rowfix_f(v, i, w, j->o);
+      if (j->what & 2)
+        pool_row(j->p, w, v, i, want_max);
+      if ((j->what & 4) && w->dbl)
+        tp_profile_acc_row_d(j->p->prof, i, v, cosine ? w->zero : NULL);
     }
-    if (j->what & 2) {
-      pool_row(j->p, w, v, i, want_max);
-      if (i + 1 == j->p->lo[j->p->cell[i] + 1])
-        flush_block_row(j->p, j->p->cell[i], want_max);
-    }
-    if ((j->what & 4) && w->dbl)
-      tp_profile_acc_row_d(j->p->prof, i, v, cosine ? w->zero : NULL);
+    if ((j->what & 2) && i + 1 == j->p->lo[j->p->cell[i] + 1])
+      flush_block_row(j->p, j->p->cell[i], want_max);
   }
   if ((j->what & 4) && !w->dbl)
     tp_profile_acc_rows_f(j->p->prof, j->i0, j->i1,

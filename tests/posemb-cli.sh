@@ -5,7 +5,7 @@ T="$TRAINPLOT"
 D="$TP_TMP"
 SPEC='sinusoidal:100x16,padding_idx=1'
 PY="${TP_PYTHON3:-}"
-tap_plan 24
+tap_plan 26
 
 # json_has FILE EXPR: python3 evaluates EXPR on the parsed JSON as j (needs no numpy).
 json_has() { "$PY" -c "import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if ($2) else 1)" "$1"; }
@@ -26,6 +26,10 @@ ok "posemb profile - expect blocks '# profile' and '# summary' two blank lines a
   sh -c "'$T' posemb profile '$SPEC' -o '$D/prof.dat' && head -1 '$D/prof.dat' | grep -qx '# profile' && awk 'BEGIN{RS=\"\"} END{exit !(NR == 2)}' '$D/prof.dat' && grep -B2 '^# summary' '$D/prof.dat' | head -2 | grep -c '^\$' | grep -qx 2"
 ok "posemb summary - text, expect the padding row and the band named" \
   sh -c "'$T' posemb summary '$SPEC' > '$D/sum.txt' && grep -q 'Row 1 is all zeros' '$D/sum.txt' && grep -q 'band half-width' '$D/sum.txt'"
+ok "posemb profile - --pool 10, expect all 100 offsets and the unpooled summary line (band, Toeplitz, period)" \
+  sh -c "'$T' posemb profile '$SPEC' --pool 10 -o '$D/pprof.dat' && test \$(awk '/^# profile/{b=1;next} /^# summary/{b=0} b && /^[0-9]/' '$D/pprof.dat' | wc -l) -eq 100 && test \"\$(tail -1 '$D/pprof.dat' | cut -d' ' -f1,3)\" = \"\$(tail -1 '$D/prof.dat' | cut -d' ' -f1,3)\""
+ok "posemb summary - --pool 10, expect the unpooled sentences (no 'compared in blocks'; the Toeplitz figure differs in rounding only)" \
+  sh -c "'$T' posemb summary '$SPEC' --pool 10 > '$D/psum.txt' && grep -q 'Toeplitz deviation [0-9.e-]*), as a sinusoidal' '$D/psum.txt' && grep -v Toeplitz '$D/sum.txt' > '$D/a' && grep -v Toeplitz '$D/psum.txt' > '$D/b' && cmp -s '$D/a' '$D/b'"
 ok "posemb export - .npy, expect a 128-byte header and 100x16 float32" \
   sh -c "'$T' posemb export '$SPEC' -o '$D/t.npy' && test \$(wc -c < '$D/t.npy') -eq 6528 && head -c 6 '$D/t.npy' | od -An -c | grep -q 'N   U   M   P   Y'"
 ok "posemb export - .txt, expect 100 rows of 16" \
