@@ -539,6 +539,53 @@ static char *slurp(const char *path, size_t *len) {
   return buf;
 }
 
+/* Non-finite cells are refused with their count and the first one's place, found
+   block by block (4096 cells): in the first block, on a block's last cell, on the
+   first cell of a later block and in the tail, in float (.npy) and double (text). */
+static void check_nonfinite(void) {
+  static const struct {
+    size_t bad[3], nbad;
+    int dbl;
+    const char *want;
+  } cases[] = {
+      {{9000, 12288, 14999}, 3, 0, "has 3 non-finite values (NaN or inf), the first at row 1, column 4000"},
+      {{4095}, 1, 0, "has 1 non-finite values (NaN or inf), the first at row 0, column 4095"},
+      {{14999}, 1, 0, "has 1 non-finite values (NaN or inf), the first at row 2, column 4999"},
+      {{5, 4096, 8191}, 3, 1, "has 3 non-finite values (NaN or inf), the first at row 0, column 5"},
+      {{0}, 0, 0, NULL},
+  };
+  const size_t n = 3, d = 5000;
+  float *f = malloc(n * d * sizeof *f);
+  double *x = malloc(n * d * sizeof *x);
+  char path[512];
+  for (int c = 0; c < NELEM(cases); c++) {
+    struct tp_posemb *pe = NULL;
+    struct tp_rows r = {.n = n, .d = d, .dtype = cases[c].dbl ? TP_F64 : TP_F32,
+                        .data = cases[c].dbl ? (void *)x : (void *)f};
+    int rc = -1;
+    snprintf(path, sizeof path, "%s/nonfinite.%s", tap_tmpdir(), cases[c].dbl ? "txt" : "npy");
+    for (size_t i = 0; f && x && i < n * d; i++)
+      f[i] = (float)(x[i] = (double)(i % 7) - 3.0);
+    for (size_t k = 0; f && x && k < cases[c].nbad; k++) {
+      double v = k == 0 ? NAN : k == 1 ? INFINITY : -INFINITY;
+      f[cases[c].bad[k]] = (float)v, x[cases[c].bad[k]] = v;
+    }
+    if (f && x && tp_table_write(&r, path, NULL) == 0)
+      rc = tp_posemb_load(path, "", &pe);
+    if (cases[c].want)
+      tap_ok(rc == TP_ECORRUPT && strstr(tp_err_last()->detail, cases[c].want),
+             "tp_posemb_load - %zu non-finite cells in %s, expect '%s'", cases[c].nbad,
+             cases[c].dbl ? "text" : ".npy", cases[c].want);
+    else
+      tap_ok(rc == 0 && pe && pe->rows.n == n && pe->rows.d == d,
+             "tp_posemb_load - 3 x 5000 finite .npy, expect it loads");
+    tp_posemb_free(pe);
+    unlink(path);
+  }
+  free(f), free(x);
+}
+#define NNONFINITE 5
+
 static void check_writers(void) {
   static const double three[9] = {1, .5, 0, .5, 1, .9, 0, .9, 1};
   struct tp_simmat *s = matrix_of(3, three);
@@ -647,7 +694,7 @@ static void check_course_case(void) {
 #define NCOURSE 2
 
 int main(void) {
-  tap_plan(NSIM + NEDGE + NF32 + NPROF + NSTREAM + NGEN + NWRITE + NPICK + NCOURSE);
+  tap_plan(NSIM + NEDGE + NF32 + NPROF + NSTREAM + NGEN + NNONFINITE + NWRITE + NPICK + NCOURSE);
   check_similarity();
   check_pool_from_full();
   check_sim_edges();
@@ -656,6 +703,7 @@ int main(void) {
   check_profile_rows();
   check_profile_streamed();
   check_generator();
+  check_nonfinite();
   check_writers();
   check_pick_key();
   check_course_case();
