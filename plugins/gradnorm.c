@@ -35,6 +35,7 @@ struct value gn_write_display(int nargs, struct value *arg, void *priv);
 struct value gn_summary(int nargs, struct value *arg, void *priv);
 struct value gn_datablock(int nargs, struct value *arg, void *priv);
 struct value gn_last_error(int nargs, struct value *arg, void *priv);
+struct value gn_scratch(int nargs, struct value *arg, void *priv);
 void *gnuplot_init(tp_gp_fn fn);
 void gnuplot_fini(void *priv);
 double gnuplot_version(void);
@@ -291,6 +292,11 @@ struct value gn_last_error(int nargs, struct value *arg, void *priv) {
   return tp_gp_str(tp_gp_last_error());
 }
 
+struct value gn_scratch(int nargs, struct value *arg, void *priv) {
+  (void)priv;
+  return tp_gp_scratch(MODULE, nargs, arg);
+}
+
 void *gnuplot_init(tp_gp_fn fn) {
   (void)fn;
   /* GSL's default handler aborts, which would take gnuplot down with it. */
@@ -321,6 +327,7 @@ static const struct tp_gpfunc funcs[] = {
     FN(gn_write_display, "path,columns", 2, "the same, decimated to a min/max envelope over columns pixel columns, every spike kept"),
     FN(gn_summary, "x", 1, "statistics, detection and the top episodes as text (x is ignored)"),
     FN(gn_datablock, "columns", 1, "the named blocks as one string for an in-memory datablock (0 = every point)"),
+    FN(gn_scratch, "name", 1, "path for name in a private scratch directory, removed with its files when gnuplot exits"),
     FN(gn_last_error, "x", 1, "the message of the last failure, \"\" after a success (x is ignored)"),
 };
 #undef FN

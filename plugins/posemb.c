@@ -26,6 +26,7 @@ struct value pe_last_error(int nargs, struct value *arg, void *priv);
 struct value pe_name(int nargs, struct value *arg, void *priv);
 struct value pe_band(int nargs, struct value *arg, void *priv);
 struct value pe_range(int nargs, struct value *arg, void *priv);
+struct value pe_scratch(int nargs, struct value *arg, void *priv);
 void *gnuplot_init(tp_gp_fn fn);
 void gnuplot_fini(void *priv);
 double gnuplot_version(void);
@@ -259,6 +260,11 @@ struct value pe_last_error(int nargs, struct value *arg, void *priv) {
   return tp_gp_str(tp_gp_last_error());
 }
 
+struct value pe_scratch(int nargs, struct value *arg, void *priv) {
+  (void)priv;
+  return tp_gp_scratch(MODULE, nargs, arg);
+}
+
 void *gnuplot_init(tp_gp_fn fn) {
   (void)fn;
   /* GSL's default handler aborts, which would take gnuplot down with it. */
@@ -299,6 +305,8 @@ static const struct tp_gpfunc funcs[] = {
      .help = "band half-width in positions: first offset whose mean similarity is below 0.5; NaN when none"},
     {.name = "pe_range", .params = "which", .nargs = 1, .fn = pe_range,
      .help = "smallest (0) or largest (1) defined value of the current matrix; NaN when none is"},
+    {.name = "pe_scratch", .params = "name", .nargs = 1, .fn = pe_scratch,
+     .help = "path for name in a private scratch directory, removed with its files when gnuplot exits"},
     {.name = "pe_last_error", .params = "x", .nargs = 1, .fn = pe_last_error,
      .help = "message of the last failure, \"\" after a success (x is ignored)"},
 };

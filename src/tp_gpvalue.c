@@ -8,6 +8,7 @@
 
 #include "tp_error.h"
 #include "tp_gpvalue.h"
+#include "tp_io.h"
 
 static _Thread_local char last_message[1024];
 
@@ -49,6 +50,18 @@ struct value tp_gp_fail(const char *module) {
   fprintf(stderr, "%s\n", last_message);
   fflush(stderr);
   v.type = INVALID_VALUE;
+  return v;
+}
+
+struct value tp_gp_scratch(const char *module, int nargs, struct value *arg) {
+  const char *name;
+  char *path;
+  struct value v;
+  tp_gp_clear_error();
+  if (nargs != 1 || tp_gp_arg_str(&arg[0], 1, &name) < 0 || tp_scratch_path(name, &path) < 0)
+    return tp_gp_fail(module);
+  v = tp_gp_str(path);
+  free(path);
   return v;
 }
 

@@ -56,6 +56,10 @@ int tp_gp_arg_num(const struct value *a, int pos, double *out);
 int tp_gp_arg_int(const struct value *a, int pos, long long *out);
 int tp_gp_arg_str(const struct value *a, int pos, const char **out);
 
+/* The body of pe_scratch/gn_scratch: the path of name in the session's scratch directory
+   (tp_scratch_path), or the failure. Scripts test *_last_error(0) ne "" after it. */
+struct value tp_gp_scratch(const char *module, int nargs, struct value *arg);
+
 /* The message of the module's last failure, "" when the last call succeeded. */
 const char *tp_gp_last_error(void);
 void tp_gp_clear_error(void);

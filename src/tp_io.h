@@ -55,16 +55,29 @@ void tp_map_drop(const void *from, const void *to);
 /* Read up to n bytes from the start of path (for sniffers); *got gets the count. */
 int tp_file_head(const char *path, unsigned char *buf, size_t n, size_t *got);
 
+/* A private directory (mode 0700, "$TMPDIR/trainplot-XXXXXX", made on first use) for a
+   session's intermediate files, such as the matrix a gnuplot script plots and then
+   forgets. It and everything in it is removed at exit (or when the module is unloaded),
+   and outputs written inside it skip the fsync that protects user files. *out is
+   "<dir>/<name>", malloc'ed; name must be a plain file name. */
+int tp_scratch_path(const char *name, char **out);
+/* 1 when path names a file directly inside the scratch directory. */
+int tp_scratch_owns(const char *path);
+/* Remove the scratch directory and its files now (the next tp_scratch_path makes a new one). */
+void tp_scratch_remove(void);
+
 /* An output written under a temporary name in the same directory, renamed on commit. */
 struct tp_out {
   FILE *fp;
   char *path;
   char *tmp;
   char *buf; /* stdio buffer of fp (NULL: stdio's own) */
+  int sync;  /* fsync before the rename (not for scratch files) */
 };
 /* Open path for atomic writing; refuses an output equal to input (if not NULL). */
 int tp_out_open(struct tp_out *o, const char *path, const char *input);
-/* Flush, fsync and rename into place; on failure the temporary is removed. */
+/* Flush, fsync (unless a scratch file) and rename into place; on failure the temporary
+   is removed. */
 int tp_out_commit(struct tp_out *o);
 /* Remove the temporary; the previous file at path stays as it was. */
 void tp_out_abort(struct tp_out *o);

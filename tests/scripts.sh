@@ -11,7 +11,7 @@ gp() { run_gnuplot -c "$@"; }
 # png_size FILE: "WIDTHxHEIGHT" from the IHDR chunk.
 png_size() { od -An -tu1 -j16 -N8 "$1" | awk '{printf "%dx%d\n", $3*256+$4, $7*256+$8}'; }
 
-tap_plan 16
+tap_plan 22
 
 gp "$GP/posemb-heatmap.gp" 'sinusoidal:300x64,padding_idx=1' '' "$TP_TMP/h.png" >"$TP_TMP/h.out" 2>&1
 ok "posemb-heatmap.gp - pngcairo, expect exit 0" test $? -eq 0
@@ -40,4 +40,18 @@ printf 'not a log\n\001\002\003' > "$TP_TMP/garbage.bin"
 gp "$GP/gradnorm-explosions.gp" "$TP_TMP/garbage.bin" '' "$TP_TMP/z.png" >"$TP_TMP/e3.out" 2>&1
 ok "gradnorm-explosions.gp - garbage input, expect non-zero exit naming the file" sh -c "test $? -ne 0 && grep -q 'garbage.bin' '$TP_TMP/e3.out'"
 ok "gradnorm-explosions.gp - garbage input, expect no PNG written" test ! -e "$TP_TMP/z.png"
+
+# The modules' scratch directories: made under TMPDIR, gone when gnuplot exits, whether
+# the script succeeded or stopped on an error after making it.
+mkdir "$TP_TMP/scr"
+TMPDIR="$TP_TMP/scr" gp "$GP/posemb-heatmap.gp" 'sinusoidal:300x64,padding_idx=1' '' "$TP_TMP/s.png" >/dev/null 2>&1
+ok "posemb-heatmap.gp - TMPDIR set, expect exit 0 and the PNG" test $? -eq 0 -a -s "$TP_TMP/s.png"
+ok "posemb-heatmap.gp - after exit, expect TMPDIR empty (scratch removed)" sh -c "test -z \"\$(ls -A '$TP_TMP/scr')\""
+TMPDIR="$TP_TMP/scr" TRAINPLOT_MAX_BYTES=200K gp "$GP/posemb-heatmap.gp" 'sinusoidal:300x64' '' "$TP_TMP/s2.png" >"$TP_TMP/e4.out" 2>&1
+ok "posemb-heatmap.gp - similarity over the memory limit, expect non-zero exit naming --pool" sh -c "test $? -ne 0 && grep -q 'pool' '$TP_TMP/e4.out'"
+ok "posemb-heatmap.gp - failed after making scratch, expect TMPDIR empty" sh -c "test -z \"\$(ls -A '$TP_TMP/scr')\""
+TMPDIR="$TP_TMP/scr" gp "$GP/gradnorm-explosions.gp" "$DEMO_LOG" '' "$TP_TMP/s.png" >/dev/null 2>&1
+ok "gradnorm-explosions.gp - TMPDIR set, expect exit 0 and TMPDIR empty afterwards" sh -c "test $? -eq 0 && test -z \"\$(ls -A '$TP_TMP/scr')\""
+TMPDIR="$TP_TMP/missing-dir" gp "$GP/posemb-heatmap.gp" 'sinusoidal:64x16' '' "$TP_TMP/s3.png" >"$TP_TMP/e5.out" 2>&1
+ok "posemb-heatmap.gp - TMPDIR does not exist, expect non-zero exit naming it" sh -c "test $? -ne 0 && grep -q 'missing-dir.*scratch directory' '$TP_TMP/e5.out'"
 tap_done

@@ -104,11 +104,52 @@ static void check_threads(void) {
          all, all, one, big, bad);
 }
 
+/* The scratch directory: under TMPDIR, private, owns only its direct entries, takes
+   atomic outputs, and goes away with its files. */
+static void check_scratch(void) {
+  char base[512], *a = NULL, *b = NULL, *c = NULL;
+  struct tp_out o;
+  struct stat st;
+  const char *old = getenv("TMPDIR");
+  char *saved = old ? strdup(old) : NULL;
+  snprintf(base, sizeof base, "%s", tap_tmpdir());
+  mkdir(base, 0700); /* check_output removed it */
+  setenv("TMPDIR", base, 1);
+  int made = tp_scratch_path("sim.bin", &a) == 0 && tp_scratch_path("profile.txt", &b) == 0;
+  size_t dirlen = a && strrchr(a, '/') ? (size_t)(strrchr(a, '/') - a) : 0;
+  char dir[512];
+  snprintf(dir, sizeof dir, "%.*s", (int)dirlen, a ? a : "");
+  tap_ok(made && strncmp(a, base, strlen(base)) == 0 && strstr(a, "/trainplot-") &&
+             strncmp(a, b, dirlen + 1) == 0 && stat(dir, &st) == 0 &&
+             (st.st_mode & 0777) == 0700,
+         "tp_scratch_path - two names, expect one mode-0700 trainplot-* directory under TMPDIR");
+  tap_ok(made && tp_scratch_owns(a) && !tp_scratch_owns(dir) && !tp_scratch_owns(base) &&
+             !tp_scratch_owns("/tmp/sim.bin"),
+         "tp_scratch_owns - its file yes; the directory, TMPDIR and other paths no");
+  tap_ok(tp_scratch_path("../x", &c) == TP_EINVAL && !c && tp_scratch_path("", &c) == TP_EINVAL &&
+             tp_scratch_path("..", &c) == TP_EINVAL && tp_scratch_path("a/b", &c) == TP_EINVAL,
+         "tp_scratch_path - '../x', '', '..', 'a/b', expect TP_EINVAL");
+  tap_ok(made && tp_out_open(&o, a, NULL) == 0 && o.sync == 0 && fputs("x\n", o.fp) >= 0 &&
+             tp_out_commit(&o) == 0 && slurp_eq(a, "x\n"),
+         "tp_out - inside scratch, expect written without fsync (sync 0)");
+  tp_scratch_remove();
+  tap_ok(made && stat(dir, &st) != 0 && !tp_scratch_owns(a),
+         "tp_scratch_remove - expect the directory and its file gone");
+  free(a), free(b);
+  if (saved)
+    setenv("TMPDIR", saved, 1);
+  else
+    unsetenv("TMPDIR");
+  free(saved);
+  rmdir(tap_tmpdir());
+}
+
 int main(void) {
-  tap_plan(NERR + 4 + 3 + 6 + 2);
+  tap_plan(NERR + 4 + 3 + 6 + 2 + 5);
   check_errors();
   check_sizes();
   check_output();
   check_threads();
+  check_scratch();
   return tap_done();
 }
