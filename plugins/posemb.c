@@ -27,6 +27,7 @@ struct value pe_name(int nargs, struct value *arg, void *priv);
 struct value pe_band(int nargs, struct value *arg, void *priv);
 struct value pe_range(int nargs, struct value *arg, void *priv);
 struct value pe_scratch(int nargs, struct value *arg, void *priv);
+struct value pe_profile_display(int nargs, struct value *arg, void *priv);
 void *gnuplot_init(tp_gp_fn fn);
 void gnuplot_fini(void *priv);
 double gnuplot_version(void);
@@ -208,6 +209,24 @@ struct value pe_profile(int nargs, struct value *arg, void *priv) {
   return tp_gp_int((long long)prof->n);
 }
 
+/* pe_profile at a plot's resolution: columns pixel columns (0 = every offset). */
+struct value pe_profile_display(int nargs, struct value *arg, void *priv) {
+  const char *out;
+  long long columns;
+  (void)priv;
+  tp_gp_clear_error();
+  if (nargs != 2 || tp_gp_arg_str(&arg[0], 1, &out) < 0 || tp_gp_arg_int(&arg[1], 2, &columns) < 0)
+    return tp_gp_fail(MODULE);
+  if (columns < 0 || columns > 1000000) {
+    tp_err(TP_EINVAL, NULL, -1, "columns must be 0 (every offset) or 1..1000000, got %lld", columns);
+    return tp_gp_fail(MODULE);
+  }
+  if (need_profile() < 0 ||
+      tp_simwrite_profile_display(prof, sim, out, table->source, (size_t)columns) < 0)
+    return tp_gp_fail(MODULE);
+  return tp_gp_int((long long)prof->n);
+}
+
 struct value pe_summary(int nargs, struct value *arg, void *priv) {
   struct tp_posemb_facts f;
   struct value v;
@@ -295,6 +314,9 @@ static const struct tp_gpfunc funcs[] = {
      .help = "similarity of rows i and j (0-based; cosine unless computed otherwise)"},
     {.name = "pe_profile", .params = "out_path", .nargs = 1, .fn = pe_profile,
      .help = "write the offset profile (index \"profile\", \"summary\"), of the unpooled matrix after pe_similarity_pooled; returns offsets"},
+    {.name = "pe_profile_display", .params = "out_path,columns", .nargs = 2,
+     .fn = pe_profile_display,
+     .help = "pe_profile drawn at columns pixel columns: per column its first, last, lowest and highest mean, with the column's min-max band"},
     {.name = "pe_summary", .params = "x", .nargs = 1, .fn = pe_summary,
      .help = "plain sentences about the pattern (x is ignored)"},
     {.name = "pe_datablock", .params = "x", .nargs = 1, .fn = pe_datablock,

@@ -114,6 +114,12 @@ int tp_simwrite_text(const struct tp_simmat *s, const char *path,
                      const char *input);
 int tp_simwrite_profile(const struct tp_profile *p, const struct tp_simmat *s,
                         const char *path, const char *input);
+/* The same, with the profile drawn at a plot's resolution: more than four offsets per
+   pixel column become, per column, the rows of its first, last, lowest- and highest-mean
+   offsets, each with the column's whole min-max band (the picture is the same, gnuplot
+   reads and fills far fewer points). columns 0 writes every offset. */
+int tp_simwrite_profile_display(const struct tp_profile *p, const struct tp_simmat *s,
+                                const char *path, const char *input, size_t columns);
 /* The matrix as text for a gnuplot datablock; *out is malloc'ed (caller frees). */
 int tp_simwrite_datablock(const struct tp_simmat *s, size_t max_n, char **out);
 /* The table itself, as float32 .npy (path ends in .npy) or a text matrix. */

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,17 +85,59 @@ int tp_simwrite_text(const struct tp_simmat *s, const char *path,
 }
 
 /* Blocks named by their first line, two blank lines apart, for `index "name"`. */
-int tp_simwrite_profile(const struct tp_profile *p, const struct tp_simmat *s,
-                        const char *path, const char *input) {
+/* Offsets [a, b) of one pixel column: the rows kept are the first, the last and those of
+   the lowest and highest mean (in offset order, each once), so the mean line looks the same
+   at that width; every kept row carries the column's whole min-max band. */
+static void put_column(FILE *fp, const struct tp_profile *p, size_t a, size_t b) {
+  size_t keep[4] = {a, b - 1, a, a}, lo_i = SIZE_MAX, hi_i = SIZE_MAX, prev = SIZE_MAX;
+  double lo = NAN, hi = NAN;
+  for (size_t k = a; k < b; k++) {
+    if (isfinite(p->mean[k])) {
+      if (lo_i == SIZE_MAX || p->mean[k] < p->mean[lo_i])
+        lo_i = k;
+      if (hi_i == SIZE_MAX || p->mean[k] > p->mean[hi_i])
+        hi_i = k;
+    }
+    if (isfinite(p->min[k]) && !(p->min[k] >= lo))
+      lo = p->min[k];
+    if (isfinite(p->max[k]) && !(p->max[k] <= hi))
+      hi = p->max[k];
+  }
+  keep[2] = lo_i == SIZE_MAX ? a : lo_i;
+  keep[3] = hi_i == SIZE_MAX ? a : hi_i;
+  for (int x = 1; x < 4; x++) /* four entries: insertion sort */
+    for (int y = x; y > 0 && keep[y - 1] > keep[y]; y--) {
+      size_t t = keep[y];
+      keep[y] = keep[y - 1], keep[y - 1] = t;
+    }
+  for (int x = 0; x < 4; x++) {
+    if (keep[x] == prev)
+      continue;
+    prev = keep[x];
+    fprintf(fp, "%zu %.7g %.7g %.7g\n", keep[x] * p->block, p->mean[keep[x]], lo, hi);
+  }
+}
+
+/* The profile and summary blocks; columns > 0 decimates the profile to that many pixel
+   columns once it has more than four offsets per column. */
+static int write_profile(const struct tp_profile *p, const struct tp_simmat *s,
+                         const char *path, const char *input, size_t columns) {
   struct tp_out o;
-  int rc = tp_out_open(&o, path, input);
+  int rc = tp_out_open(&o, path, input), decimate = columns > 0 && p->n / 4 > columns;
   if (rc < 0)
     return rc;
-  fprintf(o.fp, "# profile\n# offset mean min max (%s, offsets in positions)\n",
-          tp_metric_name(s->metric));
-  for (size_t k = 0; k < p->n; k++)
-    fprintf(o.fp, "%zu %.7g %.7g %.7g\n", k * p->block, p->mean[k], p->min[k],
-            p->max[k]);
+  fprintf(o.fp, "# profile\n# offset mean min max (%s, offsets in positions", tp_metric_name(s->metric));
+  if (decimate)
+    fprintf(o.fp, "; %zu offsets shown in %zu columns: first, last, lowest and highest mean, "
+                  "with the column's min-max band",
+            p->n, columns);
+  fputs(")\n", o.fp);
+  if (decimate)
+    for (size_t c = 0; c < columns; c++)
+      put_column(o.fp, p, p->n * c / columns, p->n * (c + 1) / columns);
+  else
+    for (size_t k = 0; k < p->n; k++)
+      fprintf(o.fp, "%zu %.7g %.7g %.7g\n", k * p->block, p->mean[k], p->min[k], p->max[k]);
   fprintf(o.fp, "\n\n# summary\n# band_half_width toeplitz_deviation period "
                 "period_rise (-1 = none)\n");
   fprintf(o.fp, "%ld %.7g %ld %.7g\n",
@@ -103,6 +146,16 @@ int tp_simwrite_profile(const struct tp_profile *p, const struct tp_simmat *s,
   return finish(&o, ferror(o.fp) ? tp_err_errno(TP_EIO, path,
                                                 "cannot write output")
                                  : 0);
+}
+
+int tp_simwrite_profile(const struct tp_profile *p, const struct tp_simmat *s,
+                        const char *path, const char *input) {
+  return write_profile(p, s, path, input, 0);
+}
+
+int tp_simwrite_profile_display(const struct tp_profile *p, const struct tp_simmat *s,
+                                const char *path, const char *input, size_t columns) {
+  return write_profile(p, s, path, input, columns);
 }
 
 int tp_simwrite_datablock(const struct tp_simmat *s, size_t max_n, char **out) {

@@ -539,6 +539,89 @@ static char *slurp(const char *path, size_t *len) {
   return buf;
 }
 
+/* The profile at a plot's resolution: every column keeps its first, last, lowest- and
+   highest-mean offsets with the column's whole band; few offsets are written as they are. */
+static void check_profile_display(void) {
+  enum { N = 1000, COLS = 37 };
+  static double mean[N], lo[N], hi[N];
+  struct tp_profile p = {.n = N, .block = 1, .mean = mean, .min = lo, .max = hi, .band = 3,
+                         .period = -1};
+  struct tp_simmat sm = {.metric = TP_METRIC_COSINE};
+  char path[512], *buf = NULL, *line, *save = NULL;
+  size_t len, rows = 0, bad = 0, prev = 0, c = 0;
+  int first = 1, saw_nan = 0;
+  static unsigned char kept[N];
+  for (size_t k = 0; k < N; k++) {
+    mean[k] = cos(0.05 * (double)k) * exp(-0.002 * (double)k);
+    lo[k] = mean[k] - 0.1 - 0.05 * sin(0.3 * (double)k);
+    hi[k] = mean[k] + 0.1 + 0.05 * cos(0.7 * (double)k);
+  }
+  for (size_t k = 500; k < 540; k++) /* a run of undefined offsets spanning whole columns */
+    mean[k] = lo[k] = hi[k] = NAN;
+  snprintf(path, sizeof path, "%s/profile-display.dat", tap_tmpdir());
+  int rc = tp_simwrite_profile_display(&p, &sm, path, NULL, COLS);
+  if (rc == 0 && (buf = slurp(path, &len)) != NULL) {
+    for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+      unsigned long off;
+      double m, a, b;
+      if (strncmp(line, "# summary", 9) == 0)
+        break;
+      if (line[0] == '#')
+        continue;
+      if (sscanf(line, "%lu %lf %lf %lf", &off, &m, &a, &b) != 4)
+        continue;
+      rows++;
+      if (off < N)
+        kept[off] = 1;
+      /* which column this offset falls in, and that column's true band */
+      while (off >= (size_t)N * (c + 1) / COLS)
+        c++;
+      size_t ca = (size_t)N * c / COLS, cb = (size_t)N * (c + 1) / COLS;
+      double wlo = NAN, whi = NAN;
+      for (size_t k = ca; k < cb; k++) {
+        if (isfinite(lo[k]) && !(lo[k] >= wlo))
+          wlo = lo[k];
+        if (isfinite(hi[k]) && !(hi[k] <= whi))
+          whi = hi[k];
+      }
+      if (isnan(wlo))
+        saw_nan = isnan(a) && isnan(b);
+      else if (fabs(a - wlo) > 1e-6 || fabs(b - whi) > 1e-6 ||
+               !(m == m ? fabs(m - mean[off]) < 1e-6 : isnan(mean[off])))
+        bad++;
+      if (!first && off <= prev)
+        bad++;
+      first = 0;
+      prev = off;
+    }
+  }
+  for (size_t col = 0; col < COLS; col++) { /* each column's extremes of the mean are kept */
+    size_t ca = (size_t)N * col / COLS, cb = (size_t)N * (col + 1) / COLS, amin = ca, amax = ca;
+    for (size_t k = ca; k < cb; k++) {
+      if (isfinite(mean[k]) && (!isfinite(mean[amin]) || mean[k] < mean[amin]))
+        amin = k;
+      if (isfinite(mean[k]) && (!isfinite(mean[amax]) || mean[k] > mean[amax]))
+        amax = k;
+    }
+    bad += !kept[ca] + !kept[cb - 1] + !kept[amin] + !kept[amax];
+  }
+  tap_ok(rc == 0 && buf && rows >= COLS && rows <= 4 * COLS && bad == 0 && prev == N - 1,
+         "tp_simwrite_profile_display - 1000 offsets in 37 columns, expect <= 4 rows per column "
+         "in offset order with each column's band (rows %zu, wrong %zu, last %zu)", rows, bad, prev);
+  tap_ok(rc == 0 && buf && saw_nan,
+         "tp_simwrite_profile_display - a column of undefined offsets, expect its band written as NaN");
+  free(buf), buf = NULL;
+  /* every column keeps its lowest and highest mean: the extremes of the whole profile */
+  p.n = 200;
+  rc = tp_simwrite_profile_display(&p, &sm, path, NULL, 50);
+  tap_ok(rc == 0 && (buf = slurp(path, &len)) && !strstr(buf, "columns:") &&
+             strstr(buf, "\n199 "),
+         "tp_simwrite_profile_display - 200 offsets in 50 columns (4 per column), expect every offset");
+  free(buf);
+  unlink(path);
+}
+#define NPDISPLAY 3
+
 /* Non-finite cells are refused with their count and the first one's place, found
    block by block (4096 cells): in the first block, on a block's last cell, on the
    first cell of a later block and in the tail, in float (.npy) and double (text). */
@@ -694,7 +777,7 @@ static void check_course_case(void) {
 #define NCOURSE 2
 
 int main(void) {
-  tap_plan(NSIM + NEDGE + NF32 + NPROF + NSTREAM + NGEN + NNONFINITE + NWRITE + NPICK + NCOURSE);
+  tap_plan(NSIM + NEDGE + NF32 + NPROF + NSTREAM + NGEN + NPDISPLAY + NNONFINITE + NWRITE + NPICK + NCOURSE);
   check_similarity();
   check_pool_from_full();
   check_sim_edges();
@@ -703,6 +786,7 @@ int main(void) {
   check_profile_rows();
   check_profile_streamed();
   check_generator();
+  check_profile_display();
   check_nonfinite();
   check_writers();
   check_pick_key();
