@@ -318,13 +318,18 @@ void tp_out_abort(struct tp_out *o) {
 
 /* ---- the scratch directory ---- */
 
-static char scratch_dir[PATH_MAX]; /* "" until made */
+static char scratch_dir[PATH_MAX]; /* absolute; "" until made */
+static pid_t scratch_pid;          /* the process that made it */
 
 void tp_scratch_remove(void) {
   DIR *d;
   struct dirent *e;
   if (!*scratch_dir)
     return;
+  if (getpid() != scratch_pid) { /* a forked child exiting must not take it away */
+    *scratch_dir = '\0';
+    return;
+  }
   /* Mode 0700 and made by mkdtemp: every entry is ours, and none is a directory. */
   if ((d = opendir(scratch_dir)) != NULL) {
     while ((e = readdir(d)) != NULL)
@@ -361,6 +366,18 @@ int tp_scratch_path(const char *name, char **out) {
       return tp_err_errno(TP_EIO, base,
                           "cannot create a scratch directory (set TMPDIR to a writable "
                           "directory)");
+    }
+    scratch_pid = getpid();
+    /* A relative TMPDIR would break once the script changes directory (gnuplot's cd). */
+    if (scratch_dir[0] != '/') {
+      char abs[PATH_MAX];
+      if (!realpath(scratch_dir, abs)) {
+        int rc = tp_err_errno(TP_EIO, scratch_dir, "cannot resolve the scratch directory");
+        rmdir(scratch_dir);
+        *scratch_dir = '\0';
+        return rc;
+      }
+      memcpy(scratch_dir, abs, sizeof abs);
     }
     /* From a shared module, atexit runs the handler when the module is unloaded too. */
     if (!registered && atexit(scratch_at_exit) == 0)

@@ -84,7 +84,6 @@ int tp_simwrite_text(const struct tp_simmat *s, const char *path,
   return finish(&o, put_rows(o.fp, s, path));
 }
 
-/* Blocks named by their first line, two blank lines apart, for `index "name"`. */
 /* Offsets [a, b) of one pixel column: the rows kept are the first, the last and those of
    the lowest and highest mean (in offset order, each once), so the mean line looks the same
    at that width; every kept row carries the column's whole min-max band. */
@@ -118,7 +117,8 @@ static void put_column(FILE *fp, const struct tp_profile *p, size_t a, size_t b)
   }
 }
 
-/* The profile and summary blocks; columns > 0 decimates the profile to that many pixel
+/* The profile and summary blocks, named by their first line and two blank lines apart for
+   `index "name"`; columns > 0 decimates the profile to that many pixel
    columns once it has more than four offsets per column. */
 static int write_profile(const struct tp_profile *p, const struct tp_simmat *s,
                          const char *path, const char *input, size_t columns) {
@@ -126,7 +126,8 @@ static int write_profile(const struct tp_profile *p, const struct tp_simmat *s,
   int rc = tp_out_open(&o, path, input), decimate = columns > 0 && p->n / 4 > columns;
   if (rc < 0)
     return rc;
-  fprintf(o.fp, "# profile\n# offset mean min max (%s, offsets in positions", tp_metric_name(s->metric));
+  fprintf(o.fp, "# profile\n# offset mean min max (%s, offsets in positions",
+          tp_metric_name(s->metric));
   if (decimate)
     fprintf(o.fp, "; %zu offsets shown in %zu columns: first, last, lowest and highest mean, "
                   "with the column's min-max band",

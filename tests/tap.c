@@ -1,6 +1,7 @@
 /* TAP output for the C tests: plan, ok/not ok with descriptions, skips, summary. */
 #include "config.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -81,7 +82,24 @@ void tap_diag(const char *fmt, ...) {
   fflush(stdout);
 }
 
+/* The scratch directory and the files the checks left in it (one level: the tests write
+   plain files only). Before this, every make check left a tp-test-* directory in /tmp. */
+static void remove_tmpdir(void) {
+  DIR *d;
+  struct dirent *e;
+  if (!tmpdir[0])
+    return;
+  if ((d = opendir(tmpdir)) != NULL) {
+    while ((e = readdir(d)) != NULL)
+      if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+        unlinkat(dirfd(d), e->d_name, 0);
+    closedir(d);
+  }
+  rmdir(tmpdir);
+}
+
 int tap_done(void) {
+  remove_tmpdir();
   if (planned >= 0 && run != planned) {
     printf("# planned %d checks but ran %d\n", planned, run);
     return 1;

@@ -135,7 +135,17 @@ static void check_scratch(void) {
   tp_scratch_remove();
   tap_ok(made && stat(dir, &st) != 0 && !tp_scratch_owns(a),
          "tp_scratch_remove - expect the directory and its file gone");
-  free(a), free(b);
+  free(a), free(b), a = NULL;
+  /* A relative TMPDIR is resolved once, so a later chdir does not lose the directory. */
+  char cwd[512] = "";
+  int rel = getcwd(cwd, sizeof cwd) != NULL && chdir(base) == 0;
+  setenv("TMPDIR", ".", 1);
+  rel = rel && tp_scratch_path("x", &a) == 0 && a[0] == '/' && strncmp(a, base, strlen(base)) == 0;
+  if (cwd[0] && chdir(cwd) != 0)
+    rel = 0;
+  tp_scratch_remove();
+  tap_ok(rel, "tp_scratch_path - TMPDIR '.', expect an absolute path under it (got %s)", a ? a : "(none)");
+  free(a);
   if (saved)
     setenv("TMPDIR", saved, 1);
   else
@@ -145,7 +155,7 @@ static void check_scratch(void) {
 }
 
 int main(void) {
-  tap_plan(NERR + 4 + 3 + 6 + 2 + 5);
+  tap_plan(NERR + 4 + 3 + 6 + 2 + 6);
   check_errors();
   check_sizes();
   check_output();
