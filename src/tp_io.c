@@ -321,23 +321,25 @@ void tp_out_abort(struct tp_out *o) {
 static char scratch_dir[PATH_MAX]; /* absolute; "" until made */
 static pid_t scratch_pid;          /* the process that made it */
 
-void tp_scratch_remove(void) {
+void tp_remove_flat_dir(const char *dir) {
   DIR *d;
   struct dirent *e;
-  if (!*scratch_dir)
-    return;
-  if (getpid() != scratch_pid) { /* a forked child exiting must not take it away */
-    *scratch_dir = '\0';
-    return;
-  }
-  /* Mode 0700 and made by mkdtemp: every entry is ours, and none is a directory. */
-  if ((d = opendir(scratch_dir)) != NULL) {
+  if ((d = opendir(dir)) != NULL) {
     while ((e = readdir(d)) != NULL)
       if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
         unlinkat(dirfd(d), e->d_name, 0);
     closedir(d);
   }
-  rmdir(scratch_dir);
+  rmdir(dir);
+}
+
+void tp_scratch_remove(void) {
+  if (!*scratch_dir)
+    return;
+  /* A forked child exiting must not take it away; mode 0700 and made by mkdtemp, so
+     every entry is ours, and none is a directory. */
+  if (getpid() == scratch_pid)
+    tp_remove_flat_dir(scratch_dir);
   *scratch_dir = '\0';
 }
 

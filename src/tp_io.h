@@ -65,6 +65,9 @@ int tp_scratch_path(const char *name, char **out);
 int tp_scratch_owns(const char *path);
 /* Remove the scratch directory and its files now (the next tp_scratch_path makes a new one). */
 void tp_scratch_remove(void);
+/* Remove dir and the plain files in it (no recursion: an entry that is a directory stays,
+   and so does dir). Errors are ignored: this is cleanup. */
+void tp_remove_flat_dir(const char *dir);
 
 /* An output written under a temporary name in the same directory, renamed on commit. */
 struct tp_out {

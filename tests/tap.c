@@ -1,7 +1,6 @@
 /* TAP output for the C tests: plan, ok/not ok with descriptions, skips, summary. */
 #include "config.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "tp_io.h"
 
 static int planned = -1, run, failed;
 static char srcdir[4096], tmpdir[4096];
@@ -82,24 +82,11 @@ void tap_diag(const char *fmt, ...) {
   fflush(stdout);
 }
 
-/* The scratch directory and the files the checks left in it (one level: the tests write
-   plain files only). Before this, every make check left a tp-test-* directory in /tmp. */
-static void remove_tmpdir(void) {
-  DIR *d;
-  struct dirent *e;
-  if (!tmpdir[0])
-    return;
-  if ((d = opendir(tmpdir)) != NULL) {
-    while ((e = readdir(d)) != NULL)
-      if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-        unlinkat(dirfd(d), e->d_name, 0);
-    closedir(d);
-  }
-  rmdir(tmpdir);
-}
-
 int tap_done(void) {
-  remove_tmpdir();
+  /* The checks write plain files only; before this, every make check left a tp-test-*
+     directory in /tmp. */
+  if (tmpdir[0])
+    tp_remove_flat_dir(tmpdir);
   if (planned >= 0 && run != planned) {
     printf("# planned %d checks but ran %d\n", planned, run);
     return 1;
