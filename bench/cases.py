@@ -40,7 +40,7 @@ def similarity(c, m):
                              os.path.join(c.out, "probe.bin")], "trainplot posemb similarity")
     kern = c.probe_bin("sim-kernel")
     kern_why = b.available(c, [kern, t["table"]], "sim-kernel probe (tp_sim_compute)") if kern \
-        else "not built: bench/sim-kernel.c did not compile against libtpcore (see bench/run)"
+        else "not built: bench/sim-kernel.c did not compile against the core libraries (see bench/run)"
     blas = c.probe_bin("probe-blas")
     blas_why = None if blas else "not built: bench/probe-blas.c (see bench/run)"
     cases = []

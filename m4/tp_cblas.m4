@@ -33,7 +33,17 @@ AC_DEFUN([TP_GSL_CBLAS], [
     AC_LINK_IFELSE([AC_LANG_CALL([], [cblas_ssyrk])], [AC_MSG_RESULT([yes])],
       [AC_MSG_RESULT([no]); AC_MSG_ERROR([cannot link cblas_ssyrk with $CBLAS_LIBS])])
   ])
+  dnl The parts that never call BLAS (gradnorm, the host's core) link GSL alone when its
+  dnl library carries its own CBLAS dependency (Debian's does), so they do not load
+  dnl $CBLAS_LIBS; a bare libgsl (built from source) leaves cblas_* undefined, and then
+  dnl GSL's small gslcblas fills them.
+  AC_MSG_CHECKING([whether $GSL_LIBS_NOCBLAS links without a CBLAS])
+  LIBS="$GSL_LIBS_NOCBLAS $tp_save_LIBS"
+  AC_LINK_IFELSE([AC_LANG_CALL([], [gsl_blas_sdot])],
+    [AC_MSG_RESULT([yes]); GSL_CORE_LIBS="$GSL_LIBS_NOCBLAS"],
+    [AC_MSG_RESULT([no, adding -lgslcblas]); GSL_CORE_LIBS="$GSL_LIBS_NOCBLAS -lgslcblas"])
   LIBS=$tp_save_LIBS
+  AC_SUBST([GSL_CORE_LIBS])
   AC_DEFINE_UNQUOTED([TP_CBLAS_NAME], ["$tp_cblas_choice"], [CBLAS implementation linked])
   AS_IF([test "x$tp_cblas_choice" = xopenblas],
         [AC_DEFINE([TP_HAVE_OPENBLAS], [1], [Define when linked with OpenBLAS])])
