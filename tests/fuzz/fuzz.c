@@ -1,11 +1,15 @@
 /* The parts every fuzz target shares: limits, the scratch file and the invariants. */
 #include "config.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fuzz.h"
@@ -49,12 +53,41 @@ static void scratch_remove(void) {
     unlink(scratch);
 }
 
+/* A target killed by a signal (libFuzzer leaves through _Exit on SIGINT and timeouts)
+   never runs atexit, so each new process first removes this user's scratch files whose
+   process is gone: tp-fuzz-NAME-PID with no process PID. */
+static void scratch_sweep(const char *dir) {
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  if (!d)
+    return;
+  while ((e = readdir(d))) {
+    char path[4096], *end;
+    const char *dash = strrchr(e->d_name, '-');
+    struct stat st;
+    long pid;
+    if (strncmp(e->d_name, "tp-fuzz-", 8) != 0 || !dash)
+      continue;
+    pid = strtol(dash + 1, &end, 10);
+    if (*end || pid <= 0 || pid == (long)getpid())
+      continue;
+    if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+      continue; /* alive, or not ours to ask about */
+    if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path)
+      continue;
+    if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == getuid())
+      unlink(path);
+  }
+  closedir(d);
+}
+
 const char *fuzz_file(const uint8_t *data, size_t size) {
   int fd;
   if (!*scratch) {
     const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
-    snprintf(scratch, sizeof scratch, "%s/tp-fuzz-%s-%ld", dir ? dir : "/tmp",
-             fuzz_name, (long)getpid());
+    dir = dir ? dir : "/tmp";
+    scratch_sweep(dir);
+    snprintf(scratch, sizeof scratch, "%s/tp-fuzz-%s-%ld", dir, fuzz_name, (long)getpid());
     atexit(scratch_remove);
   }
   fd = open(scratch, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
