@@ -50,7 +50,15 @@ def job_sim(peer, path, out=None):
     k = time.perf_counter() - t
     if out:
         np.asarray(s, dtype=np.float32).tofile(out)
-    emit(kernel_s=k, n=int(x.shape[0]))
+    del s
+    # the steady state, as bench/sim-kernel.c measures it: up to 5 more calls or ~1 s
+    rep = []
+    while len(rep) < 5 and sum(rep) + k < 1.0:
+        t = time.perf_counter()
+        f(x)
+        rep.append(time.perf_counter() - t)
+    extra = {"steady_s": sorted(rep)[len(rep) // 2], "steady_reps": len(rep)} if rep else {}
+    emit(kernel_s=k, n=int(x.shape[0]), **extra)
 
 
 def job_sim_naive(path, rows):

@@ -20,6 +20,10 @@ def summ(k):
          "rss": max(r["rss_mb"] for r in runs), "json": runs[-1].get("json") or {}}
     if kern:
         s.update(kernel=statistics.median(kern), kmin=min(kern), kmax=max(kern))
+    steady = [r["json"]["steady_s"] for r in runs
+              if isinstance(r.get("json"), dict) and "steady_s" in r["json"]]
+    if steady:
+        s.update(steady=statistics.median(steady), smin=min(steady), smax=max(steady))
     return s
 
 
@@ -72,11 +76,12 @@ def sim_rows(case, m):
     tpw, tpk = refs(case)
     ideal = ceiling(case)
     out = ["| contender | kernel | GFLOP/s (2n²d) | % of BLAS ceiling | kernel ratio | "
-           "process wall | wall ratio | peak RSS | runs |", "|" + "---|" * 9]
+           "steady-state kernel | process wall | wall ratio | peak RSS | runs |",
+           "|" + "---|" * 10]
     for k in case["contenders"]:
         s = summ(k)
         if not s:
-            out.append("| %s | skipped: %s |||||||| |" % (k["name"], k["skip"]))
+            out.append("| %s | skipped: %s ||||||||| |" % (k["name"], k["skip"]))
             continue
         g = gflops(case, s.get("kernel"))
         peerish = not k["trainplot"] and k.get("role") != "ceiling"
@@ -86,10 +91,10 @@ def sim_rows(case, m):
                                                                     case["n"])
                             if k.get("role") == "extrapolated" else "")
         wall = "—" if k.get("role") in ("extrapolated", "ceiling") else trange(s)
-        out.append("| %s | %s | %s | %s | %s | %s | %s | %.0f MB | %d |" % (
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %.0f MB | %d |" % (
             name, trange(s, "kernel", "kmin", "kmax"), "%.3g" % g if g else "—",
             "%.0f%%" % (100 * ideal / s["kernel"]) if ideal and s.get("kernel") else "—",
-            kr, wall, wr, s["rss"],
+            kr, trange(s, "steady", "smin", "smax"), wall, wr, s["rss"],
             s["runs"]))
     return out
 
@@ -196,8 +201,10 @@ def targets(groups):
                                           else "—"))
     c = find(groups, "similarity", "1026x256")
     k = c and refs(c)[1]
-    add("1026×256 cosine kernel ≤ 5 ms (issue 3)", c, t(k["kernel"]) if k else "—",
-        k and k["kernel"] <= 0.005)
+    add("1026×256 cosine kernel ≤ 5 ms, first call in a fresh process (issue 3)", c,
+        t(k["kernel"]) if k else "—", k and k["kernel"] <= 0.005)
+    add("1026×256 cosine kernel ≤ 5 ms, steady state (issue 3)", c,
+        t(k["steady"]) if k and "steady" in k else "—", k and k.get("steady", 1) <= 0.005)
     c = find(groups, "similarity", "8192x1024")
     k, p = (c and refs(c)[1]), (c and peer_summ(c, "numpy"))
     r = p["kernel"] / k["kernel"] if k and p else None
@@ -283,7 +290,10 @@ def write(path, m, groups, notes, quick):
           "`ru_maxrss` from `wait4`. Python start-up and imports are included in wall time.",
           "- \"kernel\" is the compute alone: the peers time it in-process after a warm-up on "
           "8 rows; trainplot's is timed by `bench/sim-kernel.c` calling `tp_sim_compute` on "
-          "the same file after the same warm-up. GFLOP/s counts 2n²d for every contender; "
+          "the same file after the same warm-up. That first full-size call is what one "
+          "command pays; \"steady-state kernel\" is the median of up to 5 further calls "
+          "in the same process (fewer when they would pass ~1 s), as `%timeit` reports it, "
+          "with caches, page tables and BLAS buffers warm. GFLOP/s counts 2n²d for every contender; "
           "syrk does about half of that arithmetic. The BLAS ceiling is probed inside each "
           "similarity case, interleaved with the contenders (`bench/probe-blas.c`: the faster "
           "of cblas_sgemm and cblas_ssyrk on the same shape, output pages pre-faulted); "
