@@ -57,7 +57,8 @@ def job_sim(peer, path, out=None):
         t = time.perf_counter()
         f(x)
         rep.append(time.perf_counter() - t)
-    extra = {"steady_s": sorted(rep)[len(rep) // 2], "steady_reps": len(rep)} if rep else {}
+    extra = {"steady_s": sorted(rep)[len(rep) // 2], "steady_reps": len(rep),
+             "steady_total_s": sum(rep)} if rep else {}
     emit(kernel_s=k, n=int(x.shape[0]), **extra)
 
 

@@ -75,7 +75,8 @@ int main(int argc, char **argv)
     printf("{\"kernel_s\": %.6f, \"n\": %zu, \"d\": %zu", t, pe->rows.n, pe->rows.d);
     if (nrep) {
       qsort(rep, (size_t)nrep, sizeof rep[0], cmp_double);
-      printf(", \"steady_s\": %.6f, \"steady_reps\": %d", rep[nrep / 2], nrep);
+      printf(", \"steady_s\": %.6f, \"steady_reps\": %d, \"steady_total_s\": %.6f",
+             rep[nrep / 2], nrep, spent);
     }
     printf("}\n");
   }
