@@ -22,7 +22,8 @@
   X(STATE, -14, "nothing loaded")                                              \
   X(NUMERIC, -15, "numerical error")                                           \
   X(ABI, -16, "module interface mismatch")                                     \
-  X(INTERNAL, -17, "internal error")
+  X(INTERNAL, -17, "internal error")                                           \
+  X(INTR, -18, "interrupted")
 
 enum tp_errno {
   TP_OK = 0,
