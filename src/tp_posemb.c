@@ -10,6 +10,7 @@
 #include "tp_error.h"
 #include "tp_io.h"
 #include "tp_posemb.h"
+#include "tp_text.h"
 
 /* Name fragments of positional tables in fairseq, GPT-2, BERT, ViT and friends. */
 static const char *const positional_names[] = {
@@ -47,8 +48,9 @@ static void list_names(const struct tp_tensor_list *l, int only_candidates,
       snprintf(buf + used, size - used, ", …");
       return;
     }
-    used += (size_t)snprintf(buf + used, size - used, "%s'%s'",
-                             shown > 1 ? ", " : "", l->items[i].name);
+    char name[160];
+    used += (size_t)snprintf(buf + used, size - used, "%s'%s'", shown > 1 ? ", " : "",
+                             tp_text_escape_buf(l->items[i].name, name, sizeof name));
   }
 }
 
@@ -170,6 +172,7 @@ TP__NONFINITE(double, uint64_t, UINT64_C(0x7ff0000000000000), nonfinite_d)
 /* A table with NaN or inf has no meaningful similarity: refuse it, naming the first cell. */
 static int check_finite(const struct tp_posemb *pe) {
   const struct tp_rows *r = &pe->rows;
+  char name[256];
   size_t first = 0, bad = r->dtype == TP_F64
                               ? nonfinite_d(r->data, r->n * r->d, &first)
                               : nonfinite_f(r->data, r->n * r->d, &first);
@@ -178,7 +181,8 @@ static int check_finite(const struct tp_posemb *pe) {
   return tp_err(TP_ECORRUPT, pe->source, -1,
                 "table '%s' has %zu non-finite values (NaN or inf), the first at row %zu, "
                 "column %zu; a similarity of such rows is undefined",
-                pe->key && *pe->key ? pe->key : pe->t->name ? pe->t->name : "",
+                tp_text_escape_buf(pe->key && *pe->key ? pe->key
+                                   : pe->t->name ? pe->t->name : "", name, sizeof name),
                 bad, first / r->d, first % r->d);
 }
 
@@ -197,11 +201,12 @@ int tp_posemb_load(const char *input, const char *key, struct tp_posemb **out) {
     return rc;
   }
   if (!table_shape(pe->t->ndim, pe->t->shape, &n, &d)) {
+    char name[256];
     tp_posemb_free(pe);
     return tp_err(TP_EUNSUPPORTED, input, -1,
                   "tensor '%s' is not a table of positions (expected N x D or "
                   "1 x N x D with N >= 2)",
-                  key && *key ? key : "(the only one)");
+                  tp_text_escape_buf(key && *key ? key : "(the only one)", name, sizeof name));
   }
   pe->rows.n = (size_t)n, pe->rows.d = (size_t)d;
   pe->rows.dtype = pe->t->dtype;
@@ -257,16 +262,17 @@ static void say(char *buf, size_t size, size_t *used, const char *fmt, ...) {
 int tp_posemb_summary(const struct tp_posemb *pe,
                       const struct tp_posemb_facts *f, char **out) {
   size_t size = 2048, u = 0;
-  char *b = malloc(size);
+  char *b = malloc(size), name[512];
   const char *m = tp_metric_name(f->metric);
   int dist = f->metric == TP_METRIC_EUCLIDEAN;
   if (!b)
     return tp_err(TP_ENOMEM, NULL, -1, "out of memory");
+  /* The name comes from the file: escaped, so it cannot add a line or a terminal code. */
   if (pe->key[0])
-    say(b, size, &u, "'%s'%s is", pe->key,
+    say(b, size, &u, "'%s'%s is", tp_text_escape_buf(pe->key, name, sizeof name),
         pe->auto_key ? " (picked as the only positional table)" : "");
   else
-    say(b, size, &u, "%s is", pe->source);
+    say(b, size, &u, "%s is", tp_text_escape_buf(pe->source, name, sizeof name));
   say(b, size, &u, " a table of %zu positions x %zu dimensions", f->n, f->d);
   if (f->block > 1)
     say(b, size, &u, ", compared in blocks of about %zu positions", f->block);

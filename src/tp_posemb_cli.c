@@ -12,6 +12,8 @@
 #include "tp_error.h"
 #include "tp_module.h"
 #include "tp_posemb.h"
+#include "tp_signal.h"
+#include "tp_text.h"
 
 struct cli {
   const char *cmd, *input, *key, *out, *format;
@@ -32,7 +34,10 @@ static int fail(int rc) {
   char buf[1100];
   const struct tp_errinfo *e = tp_err_last();
   tp_err_format(buf, sizeof buf);
-  fprintf(stderr, "trainplot: %s%s\n", e->file[0] ? "" : "posemb: ", buf);
+  /* The message may quote a file's names: escaped, so it stays one inert line. */
+  fprintf(stderr, "trainplot: %s", e->file[0] ? "" : "posemb: ");
+  tp_text_fputs(buf, stderr);
+  fputc('\n', stderr);
   return rc == TP_ENOMEM || rc == TP_EINTERNAL || rc == TP_ENUMERIC ? 2 : 1;
 }
 
@@ -138,7 +143,10 @@ static int run_list(struct cli *c) {
     return rc;
   if (!c->json) {
     for (size_t i = 0; i < l->n; i++) {
-      printf("%s\t%s\t", l->items[i].name, l->items[i].dtype);
+      tp_text_fputs(l->items[i].name, stdout);
+      putchar('\t');
+      tp_text_fputs(l->items[i].dtype, stdout);
+      putchar('\t');
       for (int k = 0; k < l->items[i].ndim; k++)
         printf(k ? "x%llu" : "%llu", (unsigned long long)l->items[i].shape[k]);
       printf("%s\n", tp_posemb_table_candidate(&l->items[i]) ? "\tpositional" : "");
@@ -165,9 +173,13 @@ static int run_list(struct cli *c) {
 /* Load the table and say which tensor was picked, when it was picked by name. */
 static int load(struct cli *c, struct tp_posemb **pe) {
   int rc = tp_posemb_load(c->input, c->key ? c->key : "", pe);
-  if (rc == 0 && (*pe)->auto_key)
-    fprintf(stderr, "trainplot: %s: using '%s', the only positional table\n",
-            c->input, (*pe)->key);
+  if (rc == 0 && (*pe)->auto_key) {
+    fputs("trainplot: ", stderr);
+    tp_text_fputs(c->input, stderr);
+    fputs(": using '", stderr);
+    tp_text_fputs((*pe)->key, stderr);
+    fputs("', the only positional table\n", stderr);
+  }
   return rc;
 }
 
@@ -189,6 +201,17 @@ static int similarity(struct cli *c, struct tp_posemb **pe, struct tp_simmat **s
   rc = tp_sim_compute_profiled(&(*pe)->rows, &c->sim, s, prof);
   if (c->shown)
     fputc('\n', stderr);
+  if (rc < 0 && !tp_err_last()->file[0]) { /* the numerics know no file: name the input */
+    struct tp_errinfo e = *tp_err_last();
+    tp_err(rc, c->input, -1, "%s", e.detail);
+  }
+  if (rc == 0 && prof && c->sim.pool == 0 && (*s)->block > 1) {
+    fputs("trainplot: ", stderr);
+    tp_text_fputs(c->input, stderr);
+    fprintf(stderr, ": a %zu x %zu matrix is over the %llu-byte budget of a full one; "
+            "the %s comes from row tiles instead (every pair counted, as with --pool)\n",
+            (*s)->src_n, (*s)->src_n, (unsigned long long)tp_sim_full_budget(), c->cmd);
+  }
   return rc;
 }
 
@@ -316,6 +339,7 @@ int tp_posemb_main(int argc, char **argv) {
   struct cli c;
   int rc;
   gsl_set_error_handler_off();
+  tp_signals_cleanup_on_exit();
   tp_err_clear();
   memset(&c, 0, sizeof c);
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

@@ -16,7 +16,9 @@
 
 #include "tp_error.h"
 #include "tp_io.h"
+#include "tp_signal.h"
 #include "tp_sim.h"
+#include "tp_text.h"
 
 /* The pooled path's row tile: about TILE_TARGET bytes, so it stays in cache between
    gemm and the folds and is touched fresh only once, but at least TILE_MIN_ROWS rows for
@@ -25,6 +27,12 @@
 #define TILE_MIN_ROWS 256
 #define TILE_BYTES (64ULL << 20)
 
+/* The largest full matrix planned without being asked: an 80 KB N x 1 table would
+   otherwise ask for 1.6 GB. A matrix over it is pooled when only its profile is wanted
+   (SIM_AUTO_POOL cells a side) and refused when the matrix itself is. */
+#define FULL_BUDGET (1ULL << 30)
+#define SIM_AUTO_POOL 1024
+
 static const char *const metric_names[] = {
     [TP_METRIC_COSINE] = "cosine",
     [TP_METRIC_DOT] = "dot",
@@ -32,17 +40,18 @@ static const char *const metric_names[] = {
 };
 
 int tp_metric_parse(const char *s, enum tp_metric *out) {
-  if (!s || !*s) {
-    *out = TP_METRIC_COSINE;
-    return 0;
-  }
+  if (!s || !*s)
+    return tp_err(TP_EINVAL, NULL, -1,
+                  "the metric is empty (expected cosine, dot or euclidean)");
   for (size_t i = 0; i < sizeof metric_names / sizeof metric_names[0]; i++)
     if (strcmp(s, metric_names[i]) == 0) {
       *out = (enum tp_metric)i;
       return 0;
     }
+  char shown[128];
   return tp_err(TP_EINVAL, NULL, -1,
-                "unknown metric '%s' (expected cosine, dot or euclidean)", s);
+                "unknown metric '%s' (expected cosine, dot or euclidean)",
+                tp_text_escape_buf(s, shown, sizeof shown));
 }
 
 const char *tp_metric_name(enum tp_metric m) {
@@ -445,18 +454,35 @@ static void blas_rest(size_t n) {
 #endif
 }
 
+uint64_t tp_sim_full_budget(void) {
+  uint64_t lim = tp_limits_get()->max_bytes;
+  const char *set = getenv("TRAINPLOT_MAX_BYTES");
+  return lim < FULL_BUDGET || (set && *set) ? lim : FULL_BUDGET;
+}
+
+/* 1 when an n x n matrix of esz-byte cells fits tp_sim_full_budget(); *bytes gets its
+   size (UINT64_MAX when that overflows). */
+static int full_fits(size_t n, size_t esz, uint64_t *bytes) {
+  if ((uint64_t)n > UINT32_MAX || (uint64_t)n * n > UINT64_MAX / esz) {
+    *bytes = UINT64_MAX;
+    return 0;
+  }
+  *bytes = (uint64_t)n * n * esz;
+  return *bytes <= tp_sim_full_budget() && *bytes <= SIZE_MAX / 2;
+}
+
+/* The error for a full matrix over the budget, naming the way out. */
+static int full_refused(size_t n, uint64_t bytes) {
+  return tp_err(TP_ELIMIT, NULL, -1,
+                "a %zu x %zu similarity matrix needs %llu bytes, over the %llu-byte "
+                "budget of a full matrix (raise it with TRAINPLOT_MAX_BYTES); use "
+                "--pool SIZE (or pe_similarity_pooled) for large tables",
+                n, n, (unsigned long long)bytes, (unsigned long long)tp_sim_full_budget());
+}
+
 /* The whole matrix: syrk fills the upper triangle, finish mirrors it. */
 static int sim_full(const struct work *w, struct tp_simmat *s) {
-  uint64_t bytes;
-  int rc;
-  size_t n = w->n;
-  if ((rc = tp_size_mul((uint64_t)n * n, w->esz, &bytes, NULL)) < 0)
-    return rc;
-  if (tp_size_check(bytes, NULL, "the similarity matrix") < 0)
-    return tp_err(TP_ELIMIT, NULL, -1,
-                  "a %zu x %zu similarity matrix needs %llu bytes; "
-                  "use --pool SIZE (or pe_similarity_pooled) for large tables",
-                  n, n, (unsigned long long)bytes);
+  size_t n = w->n, bytes = n * n * w->esz; /* within the budget: checked by the caller */
   if (!(s->data = tp_big_alloc(bytes)))
     return tp_err(TP_ENOMEM, NULL, -1,
                   "cannot allocate a %zu x %zu similarity matrix", n, n);
@@ -507,12 +533,21 @@ int tp_sim_compute_profiled(const struct tp_rows *r, const struct tp_sim_opts *o
   s->dtype = o->dbl ? TP_F64 : TP_F32;
   s->how = o->how;
   int pooled = o->pool > 0 && o->pool < r->n;
-  if ((rc = work_init(&w, r, o, !pooled)) < 0) {
+  struct tp_sim_opts po = *o;
+  uint64_t bytes;
+  /* Only the profile is wanted: a matrix over the budget comes from the row tiles. */
+  if (!pooled && prof && !full_fits(r->n, o->dbl ? sizeof(double) : sizeof(float), &bytes))
+    po.pool = r->n / 2 > SIM_AUTO_POOL ? SIM_AUTO_POOL : r->n / 2 ? r->n / 2 : 1, pooled = 1;
+  if (!pooled && !full_fits(r->n, o->dbl ? sizeof(double) : sizeof(float), &bytes)) {
+    free(s);
+    return full_refused(r->n, bytes);
+  }
+  if ((rc = work_init(&w, r, &po, !pooled)) < 0) {
     free(s);
     return rc;
   }
   if (pooled)
-    rc = sim_pooled(&w, o, s, prof);
+    rc = sim_pooled(&w, &po, s, prof);
   else
     rc = sim_full(&w, s);
   work_free(&w);

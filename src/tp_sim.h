@@ -9,7 +9,8 @@
 
 enum tp_metric { TP_METRIC_COSINE = 0, TP_METRIC_DOT, TP_METRIC_EUCLIDEAN };
 
-/* Parse "cosine", "dot" or "euclidean" ("" = cosine); records TP_EINVAL otherwise. */
+/* Parse "cosine", "dot" or "euclidean"; records TP_EINVAL (listing them) otherwise,
+   also for "". */
 int tp_metric_parse(const char *s, enum tp_metric *out);
 const char *tp_metric_name(enum tp_metric m);
 
@@ -46,7 +47,14 @@ struct tp_simmat {
   enum tp_pool how;
 };
 
-/* Similarity of the rows of r; *out is owned by the caller. */
+/* Bytes an unpooled n x n matrix may take: 1 GiB, or the byte limit when that is lower
+   or TRAINPLOT_MAX_BYTES is set. A small file can declare a long table (an 80 KB N x 1
+   .npy is a 1.6 GB matrix), so the full matrix is planned only within this budget. */
+uint64_t tp_sim_full_budget(void);
+
+/* Similarity of the rows of r; *out is owned by the caller. Without pooling, a matrix
+   over tp_sim_full_budget() is TP_ELIMIT naming --pool. Returns TP_EINTR, with nothing
+   allocated, when a deferred SIGINT/SIGTERM arrives (tp_signal.h). */
 int tp_sim_compute(const struct tp_rows *r, const struct tp_sim_opts *o,
                    struct tp_simmat **out);
 void tp_simmat_free(struct tp_simmat *s);
@@ -76,7 +84,9 @@ struct tp_profile {
 int tp_profile_compute(const struct tp_simmat *s, struct tp_profile **out);
 /* The pooled grid (0 < o->pool < rows) and the profile of the unpooled matrix, both from
    the same row tiles, so no n x n matrix is ever held; without pooling, the full matrix
-   and its profile. Both are owned by the caller. */
+   and its profile, or, when that matrix is over tp_sim_full_budget(), a pooled grid
+   (1024 cells a side, n/2 for a shorter table) with the same full-resolution profile
+   (out's block > 1 says so). Both are owned by the caller. */
 int tp_sim_compute_profiled(const struct tp_rows *r, const struct tp_sim_opts *o,
                             struct tp_simmat **out, struct tp_profile **prof);
 

@@ -5,7 +5,7 @@ T="$TRAINPLOT"
 D="$TP_TMP"
 SPEC='sinusoidal:100x16,padding_idx=1'
 PY="${TP_PYTHON3:-}"
-tap_plan 26
+tap_plan 30
 
 # json_has FILE EXPR: python3 evaluates EXPR on the parsed JSON as j (needs no numpy).
 json_has() { "$PY" -c "import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if ($2) else 1)" "$1"; }
@@ -88,6 +88,23 @@ else
   skip "real fixtures not found at '$R' or no python3"
   skip "real fixtures not found at '$R' or no python3"
 fi
+# An 80 KB N x 1 .npy declares a 20448-row table, a 1.6 GB matrix: written here, so no
+# numpy is needed. The memory cap is below that matrix, so planning it fails loudly.
+mknpy() {
+  h="{'descr': '<f4', 'fortran_order': False, 'shape': ($1, 1), }"
+  { printf '\223NUMPY\001\000\166\000%s' "$h"; printf "%$((128 - 11 - ${#h}))s\n" ''
+    head -c $(($1 * 4)) /dev/zero | tr '\0' '\077'; } > "$2"
+}
+mknpy 20448 "$D/long.npy"
+CAP=900000
+ok "posemb summary - 80 KB N x 1 .npy under a 900 MB cap, expect exit 0 from row tiles with a note" \
+  sh -c "ulimit -v $CAP; '$T' posemb summary '$D/long.npy' > '$D/l.txt' 2>'$D/e' && grep -q '20448 positions' '$D/l.txt' && grep -q 'over the 1073741824-byte budget.*row tiles' '$D/e'"
+ok "posemb profile - 80 KB N x 1 .npy under a 900 MB cap, expect exit 0 and all 20448 offsets" \
+  sh -c "ulimit -v $CAP; '$T' posemb profile '$D/long.npy' -o '$D/lp.dat' 2>/dev/null && test \$(awk '/^# profile/{b=1;next} /^# summary/{b=0} b && /^[0-9]/' '$D/lp.dat' | wc -l) -eq 20448"
+ok "posemb similarity - 80 KB N x 1 .npy without --pool, expect exit 1 naming the file and --pool" \
+  sh -c "ulimit -v $CAP; '$T' posemb similarity '$D/long.npy' -o '$D/l.bin' 2>'$D/e'; test \$? -eq 1 && grep -q \"^trainplot: $D/long.npy: .*budget.*--pool SIZE\" '$D/e' && test ! -e '$D/l.bin'"
+ok "posemb similarity - 80 KB N x 1 .npy with --pool 64, expect a 65x65 float32 file" \
+  sh -c "ulimit -v $CAP; '$T' posemb similarity '$D/long.npy' --pool 64 -o '$D/l.bin' && test \$(wc -c < '$D/l.bin') -eq 16900"
 ok "posemb similarity - successful runs, expect no temporary files left" \
   sh -c "! ls -a '$D' | grep -q '\\.tmp'"
 tap_done

@@ -9,6 +9,7 @@
 
 #include "tap.h"
 #include "tp_error.h"
+#include "tp_io.h"
 #include "tp_posemb.h"
 #include "tp_sim.h"
 
@@ -200,12 +201,56 @@ static void check_sim_edges(void) {
   tap_ok(tp_metric_parse("cosin", &m) == TP_EINVAL &&
              strstr(tp_err_last()->detail, "cosin"),
          "tp_metric_parse - 'cosin', expect TP_EINVAL naming it");
-  tap_ok(tp_metric_parse("", &m) == 0 && m == TP_METRIC_COSINE,
-         "tp_metric_parse - empty, expect cosine");
+  tap_ok(tp_metric_parse("", &m) == TP_EINVAL &&
+             strstr(tp_err_last()->detail, "cosine, dot or euclidean"),
+         "tp_metric_parse - empty, expect TP_EINVAL listing the metrics");
+  tap_ok(tp_metric_parse("x\n\033[31m", &m) == TP_EINVAL &&
+             strstr(tp_err_last()->detail, "'x\\n\\x1b[31m'"),
+         "tp_metric_parse - newline and ESC in the name, expect them escaped in the message");
   free(x);
   free(ones);
 }
-#define NEDGE 5
+#define NEDGE 6
+
+/* A long thin table plans a large matrix from a small file: the full matrix only within
+   the budget (1 GiB, or the byte limit when lower); a profile alone then comes from the
+   row tiles, the same as from the full matrix. */
+static void check_budget(void) {
+  struct tp_limits save = *tp_limits_get(), small = save;
+  struct tp_sim_opts o = {.metric = TP_METRIC_COSINE};
+  struct tp_simmat *s = NULL, *full = NULL;
+  struct tp_profile *p = NULL, *pf = NULL;
+  size_t n = 600, worst = 0;
+  double *x = random_table(16385, 1, -1, 11);
+  float *f = malloc(16385 * sizeof *f);
+  struct tp_rows r = {.n = n, .d = 1, .dtype = TP_F32, .data = f};
+  struct tp_rows wide = {.n = 16385, .d = 1, .dtype = TP_F32, .data = f};
+  int rc;
+  for (size_t i = 0; i < 16385; i++)
+    f[i] = (float)x[i];
+  tap_ok(tp_sim_compute(&wide, &o, &s) == TP_ELIMIT && !s &&
+             strstr(tp_err_last()->detail, "1073741824-byte budget") &&
+             strstr(tp_err_last()->detail, "--pool"),
+         "tp_sim_compute - 16385 x 1 (a 1 GiB + 128 KiB matrix), expect TP_ELIMIT naming the budget and --pool");
+  tp_sim_compute_profiled(&r, &o, &full, &pf); /* 1.44 MB: within the default budget */
+  small.max_bytes = 1 << 20;
+  tp_limits_set(&small);
+  tap_ok(tp_sim_compute(&r, &o, &s) == TP_ELIMIT && !s,
+         "tp_sim_compute - 600 x 1 under a 1 MiB byte limit, expect TP_ELIMIT");
+  rc = tp_sim_compute_profiled(&r, &o, &s, &p);
+  tp_limits_set(&save);
+  for (size_t k = 0; rc == 0 && pf && k < n; k++)
+    worst += !(fabs(p->mean[k] - pf->mean[k]) < 1e-6 && p->min[k] == pf->min[k] &&
+               p->max[k] == pf->max[k]);
+  tap_ok(rc == 0 && s && s->block > 1 && s->n == n / 2 && s->src_n == n && p && p->n == n &&
+             p->block == 1 && pf && worst == 0 && p->band == pf->band &&
+             p->self_max == pf->self_max,
+         "tp_sim_compute_profiled - 600 x 1 under a 1 MiB limit, expect a pooled grid and the full matrix's profile");
+  tp_simmat_free(s), tp_simmat_free(full);
+  tp_profile_free(p), tp_profile_free(pf);
+  free(x), free(f);
+}
+#define NBUDGET 3
 
 /* Cosine from float32 and float64 tables at both precisions, against the brute force
    on the same (float-rounded) values. The same-precision pairs use the caller's table
@@ -777,10 +822,11 @@ static void check_course_case(void) {
 #define NCOURSE 2
 
 int main(void) {
-  tap_plan(NSIM + NEDGE + NF32 + NPROF + NSTREAM + NGEN + NPDISPLAY + NNONFINITE + NWRITE + NPICK + NCOURSE);
+  tap_plan(NSIM + NEDGE + NBUDGET + NF32 + NPROF + NSTREAM + NGEN + NPDISPLAY + NNONFINITE + NWRITE + NPICK + NCOURSE);
   check_similarity();
   check_pool_from_full();
   check_sim_edges();
+  check_budget();
   check_f32_input();
   check_profile();
   check_profile_rows();
