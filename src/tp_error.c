@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tp_error.h"
+#include "tp_text.h"
 
 static _Thread_local struct tp_errinfo last = {.code = TP_OK, .offset = -1};
 
@@ -93,13 +94,18 @@ void tp_err_clear(void) {
 
 const char *tp_err_format(char *buf, unsigned long size) {
   char where[64] = "";
+  /* File names and details quote text from files and arguments: escaped, so a message is
+     one line and never carries a terminal's control sequences. */
+  char file[sizeof last.file * 4], detail[sizeof last.detail * 4];
   if (last.line > 0)
     snprintf(where, sizeof where, "line %ld: ", last.line);
   else if (last.offset >= 0)
     snprintf(where, sizeof where, "offset %lld: ", last.offset);
+  tp_text_escape_buf(last.file, file, sizeof file);
+  tp_text_escape_buf(last.detail, detail, sizeof detail);
   if (last.file[0])
-    snprintf(buf, size, "%s: %s%s", last.file, where, last.detail);
+    snprintf(buf, size, "%s: %s%s", file, where, detail);
   else
-    snprintf(buf, size, "%s%s", where, last.detail);
+    snprintf(buf, size, "%s%s", where, detail);
   return buf;
 }

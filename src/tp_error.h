@@ -35,7 +35,7 @@ enum tp_errno {
 /* The detail of the most recent failure in this thread. */
 struct tp_errinfo {
   int code;              /* TP_E… or TP_OK */
-  char file[256];        /* file the failure is about, "" when none */
+  char file[4096];       /* file the failure is about, "" when none (cut when longer) */
   long long offset;      /* byte offset in file, -1 when not applicable */
   long line;             /* 1-based line number, 0 when not applicable */
   char detail[768];      /* lower-case sentence naming the broken rule */

@@ -12,8 +12,14 @@ struct tp_limits {
   uint64_t max_elements; /* largest tensor or series element count */
   int max_depth;         /* nesting depth for pickle/JSON */
 };
+/* The limits in force; a malformed variable leaves its default here, and tp_limits_check
+   is what reports it. */
 const struct tp_limits *tp_limits_get(void);
 void tp_limits_set(const struct tp_limits *l);
+/* 0, or TP_EINVAL naming the limit variable whose value is not a size (garbage, a sign, a
+   fraction, a unit other than K/M/G/T, zero or more than 64 bits). Every read calls it
+   first, so a limit never fails open. */
+int tp_limits_check(void);
 
 /* Multiply with overflow and limit checks; records TP_EOVERFLOW/TP_ELIMIT against file. */
 int tp_size_mul(uint64_t a, uint64_t b, uint64_t *out, const char *file);
@@ -47,6 +53,11 @@ struct tp_map {
 /* Map path read-only; refuses directories, FIFOs and devices with a clear error. */
 int tp_map_open(const char *path, struct tp_map *m);
 void tp_map_close(struct tp_map *m);
+/* How many pages of open mappings have vanished under a reader so far (the file shrank):
+   a reader's caller compares the count before and after and, when it moved, discards the
+   result and returns tp_map_shrank(path). */
+unsigned tp_map_faults(void);
+int tp_map_shrank(const char *path);
 /* Drop the whole pages inside [from, to) of a mapping from this process's memory once a
    reader is past them (the page cache keeps them; touching them again re-reads them).
    Keeps a streaming reader's resident size at its output plus a window of the file. */
@@ -69,18 +80,27 @@ void tp_scratch_remove(void);
    and so does dir). Errors are ignored: this is cleanup. */
 void tp_remove_flat_dir(const char *dir);
 
-/* An output written under a temporary name in the same directory, renamed on commit. */
+/* An output written under a temporary name in the same directory, renamed on commit;
+   or, for a character device, FIFO or inherited descriptor, written in place. */
 struct tp_out {
   FILE *fp;
   char *path;
-  char *tmp;
+  char *tmp; /* NULL for a stream */
   char *buf; /* stdio buffer of fp (NULL: stdio's own) */
   int sync;  /* fsync before the rename (not for scratch files) */
+  int stream; /* written in place: no temporary, no rename */
 };
-/* Open path for atomic writing; refuses an output equal to input (if not NULL). */
+enum { TP_OUT_FILE = 1, TP_OUT_STREAM = 2 };
+/* How path would be written: TP_OUT_FILE (temporary and rename: a regular file, or none
+   yet), TP_OUT_STREAM (in place: a character device such as /dev/null or a terminal, a
+   FIFO, /dev/stdout, /dev/stderr, /dev/fd/N), or a recorded TP_EINVAL for the input
+   itself (by name, symlink or hard link), a directory, a block device or a socket. */
+int tp_out_kind(const char *path, const char *input);
+/* Open path for writing (tp_out_kind's rules); refuses an output equal to input (if not
+   NULL). */
 int tp_out_open(struct tp_out *o, const char *path, const char *input);
-/* Flush, fsync (unless a scratch file) and rename into place; on failure the temporary
-   is removed. */
+/* Flush, fsync (unless a scratch file or a stream) and rename into place; on failure the
+   temporary is removed. */
 int tp_out_commit(struct tp_out *o);
 /* Remove the temporary; the previous file at path stays as it was. */
 void tp_out_abort(struct tp_out *o);

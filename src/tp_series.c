@@ -411,10 +411,17 @@ int tp_series_read(const char *path, const struct tp_series_opts *o,
   static const struct tp_series_opts none;
   const struct tp_series_reader *r;
   int rc;
+  unsigned faults = tp_map_faults();
   *out = NULL;
-  if ((rc = detect(path, &r)) < 0)
+  if ((rc = tp_limits_check()) < 0 || (rc = detect(path, &r)) < 0)
     return rc;
-  return r->read(path, o ? o : &none, out);
+  rc = r->read(path, o ? o : &none, out);
+  if (tp_map_faults() != faults) { /* pages of zeros stood in for the lost end */
+    tp_series_free(*out);
+    *out = NULL;
+    return tp_map_shrank(path);
+  }
+  return rc;
 }
 
 int tp__json_number(struct json_object *v, double *out) {

@@ -357,23 +357,41 @@ static int is_spec(const char *path) { return tp_gen_is_spec(path); }
 
 int tp_tensor_list_file(const char *path, struct tp_tensor_list **out) {
   const struct tp_tensor_reader *r;
+  unsigned faults = tp_map_faults();
   int rc;
   *out = NULL;
+  if ((rc = tp_limits_check()) < 0)
+    return rc;
   if (is_spec(path))
     return list_spec(path, out);
   if ((rc = tp_tensor_detect(path, &r)) < 0)
     return rc;
-  return r->list(path, out);
+  rc = r->list(path, out);
+  if (tp_map_faults() != faults) { /* pages of zeros stood in for the lost end */
+    tp_tensor_list_free(*out);
+    *out = NULL;
+    return tp_map_shrank(path);
+  }
+  return rc;
 }
 
 int tp_tensor_load_file(const char *path, const char *key,
                         struct tp_tensor **out) {
   const struct tp_tensor_reader *r;
+  unsigned faults = tp_map_faults();
   int rc;
   *out = NULL;
+  if ((rc = tp_limits_check()) < 0)
+    return rc;
   if (is_spec(path))
     return tp_gen_load(path, out);
   if ((rc = tp_tensor_detect(path, &r)) < 0)
     return rc;
-  return r->load(path, key ? key : "", out);
+  rc = r->load(path, key ? key : "", out);
+  if (tp_map_faults() != faults) {
+    tp_tensor_free(*out);
+    *out = NULL;
+    return tp_map_shrank(path);
+  }
+  return rc;
 }
