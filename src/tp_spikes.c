@@ -16,7 +16,9 @@
 
 #include "tp_error.h"
 #include "tp_io.h"
+#include "tp_signal.h"
 #include "tp_spikes.h"
+#include "tp_text.h"
 
 #define MAD_TO_SD 1.482602218505602 /* 1 / Phi^-1(3/4): MAD of a normal = sd */
 #define DEFAULT_WINDOW 101
@@ -83,6 +85,10 @@ static void *movmed_run(void *arg) {
     size_t c = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED), a, b, lo, hi;
     if (c >= (j->n + MOVMED_CHUNK - 1) / MOVMED_CHUNK || __atomic_load_n(&j->rc, __ATOMIC_RELAXED))
       break;
+    if (tp_intr_pending()) { /* a deferred SIGINT/SIGTERM: every thread stops at its next chunk */
+      __atomic_store_n(&j->rc, TP_EINTR, __ATOMIC_RELAXED);
+      break;
+    }
     a = c * MOVMED_CHUNK;
     b = j->n - a > MOVMED_CHUNK ? a + MOVMED_CHUNK : j->n;
     lo = a > j->left ? a - j->left : 0;
@@ -125,6 +131,8 @@ static int movmed_chunked(const double *x, const double *med, size_t n, size_t h
   for (size_t k = 1; k < t; k++)
     if (started[k])
       pthread_join(th[k], NULL);
+  if (j.rc == TP_EINTR)
+    return tp_err(TP_EINTR, NULL, -1, "interrupted");
   if (j.rc == TP_ENOMEM)
     return tp_err(TP_ENOMEM, NULL, -1, "cannot allocate a moving window of %zu", 2 * h + 1);
   if (j.rc)
@@ -253,31 +261,66 @@ void tp_spike_opts_init(struct tp_spike_opts *o) {
   o->threshold = o->min_ratio = o->alpha = o->max_norm = NAN;
 }
 
-/* Parse a non-negative whole number that fits size_t. */
-static int parse_size(const char *v, size_t *out) {
+/* A window wider than this is a typo, not a plan: it would only ever see the whole
+   series, and 2^64 - 1 would overflow the halo arithmetic. */
+#define WINDOW_MAX 999999999
+#define TOP_MAX 999999999
+
+/* A whole decimal number, all of v, no sign: 0..max. */
+static int parse_size(const char *v, size_t max, size_t *out) {
   char *end;
   unsigned long long u;
   if (*v < '0' || *v > '9')
     return -1;
   errno = 0;
   u = strtoull(v, &end, 10);
-  if (errno || *end || u > SIZE_MAX)
+  if (errno || *end || u > max)
     return -1;
   *out = (size_t)u;
   return 0;
 }
 
+/* A finite decimal number, all of v (no inf, nan, hex or out-of-range value). */
 static int parse_number(const char *v, double *out) {
   char *end;
-  if (!*v)
+  double x;
+  if (!*v || strpbrk(v, "xXiInN"))
     return -1;
-  *out = strtod(v, &end);
-  return *end || isnan(*out) ? -1 : 0;
+  errno = 0;
+  x = strtod(v, &end);
+  if (*end || errno || !isfinite(x))
+    return -1;
+  *out = x;
+  return 0;
+}
+
+/* What each key accepts, for the message that refuses a value. */
+static const struct {
+  const char *key, *rule;
+} option_rules[] = {
+    {"method", "a detector (methods: mad|ewma|ratio|threshold)"},
+    {"window", "an odd whole number from 3 to 999999999"},
+    {"top", "a whole number from 0 (all) to 999999999"},
+    {"causal", "0 or 1"},
+    {"threshold", "a finite number > 0 (> 1 for method ratio)"},
+    {"z", "a finite number > 0"},
+    {"k", "a finite number > 1"},
+    {"min_ratio", "a finite number >= 1"},
+    {"alpha", "a number with 0 < alpha < 1"},
+    {"max_norm", "a finite number > 0"},
+};
+
+static const char *option_rule(const char *key) {
+  for (size_t i = 0; i < sizeof option_rules / sizeof *option_rules; i++)
+    if (!strcmp(option_rules[i].key, key))
+      return option_rules[i].rule;
+  return NULL;
 }
 
 /* Apply one key=value; -1 for a bad value, -2 for an unknown key. */
 static int apply_option(struct tp_spike_opts *o, const char *k, const char *v) {
   size_t z;
+  double x;
   if (!strcmp(k, "method")) {
     if (!find_detector(v))
       return -1;
@@ -285,28 +328,51 @@ static int apply_option(struct tp_spike_opts *o, const char *k, const char *v) {
     return 0;
   }
   if (!strcmp(k, "window"))
-    return parse_size(v, &o->window);
+    return parse_size(v, WINDOW_MAX, &z) < 0 || z < 3 || z % 2 == 0 ? -1 : (o->window = z, 0);
   if (!strcmp(k, "top"))
-    return parse_size(v, &o->top);
-  if (!strcmp(k, "causal")) {
-    if (parse_size(v, &z) < 0 || z > 1)
-      return -1;
-    o->causal = (int)z;
-    return 0;
-  }
+    return parse_size(v, TOP_MAX, &o->top);
+  if (!strcmp(k, "causal"))
+    return parse_size(v, 1, &z) < 0 ? -1 : (o->causal = (int)z, 0);
+  if (!option_rule(k))
+    return -2;
+  if (parse_number(v, &x) < 0)
+    return -1;
   if (!strcmp(k, "threshold") || !strcmp(k, "z") || !strcmp(k, "k"))
-    return parse_number(v, &o->threshold);
+    return x > (!strcmp(k, "k") ? 1 : 0) ? (o->threshold = x, 0) : -1;
   if (!strcmp(k, "min_ratio"))
-    return parse_number(v, &o->min_ratio);
+    return x >= 1 ? (o->min_ratio = x, 0) : -1;
   if (!strcmp(k, "alpha"))
-    return parse_number(v, &o->alpha);
-  if (!strcmp(k, "max_norm"))
-    return parse_number(v, &o->max_norm) < 0 || !(o->max_norm > 0) ? -1 : 0;
-  return -2;
+    return x > 0 && x < 1 ? (o->alpha = x, 0) : -1;
+  return x > 0 ? (o->max_norm = x, 0) : -1; /* max_norm */
+}
+
+/* The rules between options and on values set in the struct directly (NaN and window 0
+   are "default"); names the broken one. */
+static int check_opts(const struct tp_spike_opts *o) {
+  if (o->window != 0 && (o->window < 3 || o->window % 2 == 0 || o->window > WINDOW_MAX))
+    return tp_err(TP_EINVAL, NULL, -1,
+                  "window must be an odd number from 3 to %d, got %zu", WINDOW_MAX, o->window);
+  if (!isnan(o->threshold) && !(isfinite(o->threshold) && o->threshold > 0))
+    return tp_err(TP_EINVAL, NULL, -1, "threshold must be a finite number > 0, got %g",
+                  o->threshold);
+  if (!strcmp(o->method, "ratio") && !isnan(o->threshold) && !(o->threshold > 1))
+    return tp_err(TP_EINVAL, NULL, -1,
+                  "method ratio needs threshold > 1 (a multiple of the moving median), got %g",
+                  o->threshold);
+  if (!isnan(o->min_ratio) && !(isfinite(o->min_ratio) && o->min_ratio >= 1))
+    return tp_err(TP_EINVAL, NULL, -1, "min_ratio must be a finite number >= 1, got %g",
+                  o->min_ratio);
+  if (!isnan(o->alpha) && !(o->alpha > 0 && o->alpha < 1))
+    return tp_err(TP_EINVAL, NULL, -1, "alpha must be a number with 0 < alpha < 1, got %g",
+                  o->alpha);
+  if (!isnan(o->max_norm) && !(isfinite(o->max_norm) && o->max_norm > 0))
+    return tp_err(TP_EINVAL, NULL, -1, "max_norm must be a finite number > 0, got %g",
+                  o->max_norm);
+  return 0;
 }
 
 int tp_spike_opts_parse(struct tp_spike_opts *o, const char *text) {
-  char buf[1024], *save = NULL;
+  char buf[1024], *save = NULL, shown[96], key[64];
   if (!text)
     return 0;
   if (strlen(text) >= sizeof buf)
@@ -317,32 +383,34 @@ int tp_spike_opts_parse(struct tp_spike_opts *o, const char *text) {
     char *eq = strchr(t, '=');
     int rc;
     if (!eq)
-      return tp_err(TP_EINVAL, NULL, -1, "spike option '%s' is not key=value", t);
+      return tp_err(TP_EINVAL, NULL, -1, "spike option '%s' is not key=value",
+                    tp_text_escape_buf(t, shown, sizeof shown));
     *eq = '\0';
     rc = apply_option(o, t, eq + 1);
     if (rc == -2)
       return tp_err(TP_EINVAL, NULL, -1,
                     "unknown spike option '%s' (keys: method window threshold min_ratio "
-                    "alpha max_norm top causal)", t);
+                    "alpha max_norm top causal)", tp_text_escape_buf(t, shown, sizeof shown));
     if (rc < 0)
-      return tp_err(TP_EINVAL, NULL, -1, "bad value '%s' for spike option '%s'%s", eq + 1,
-                    t, !strcmp(t, "method") ? " (methods: mad|ewma|ratio|threshold)" : "");
+      return tp_err(TP_EINVAL, NULL, -1, "bad value '%s' for spike option '%s': expected %s",
+                    tp_text_escape_buf(eq + 1, shown, sizeof shown),
+                    tp_text_escape_buf(t, key, sizeof key), option_rule(t));
   }
-  return 0;
+  return check_opts(o);
 }
 
 /* Check the options and fill in the method's defaults; names the bad one. */
 static int resolve(const struct tp_spike_opts *in, struct tp_spike_opts *o,
                    const struct detector **det) {
+  int rc;
   *o = *in;
   if (!(*det = find_detector(o->method)))
     return tp_err(TP_EINVAL, NULL, -1, "unknown spike method '%s' (methods: %s)", o->method,
                   tp_spike_methods());
+  if ((rc = check_opts(o)) < 0)
+    return rc;
   if (o->window == 0)
     o->window = DEFAULT_WINDOW;
-  if (o->window < 3 || o->window % 2 == 0)
-    return tp_err(TP_EINVAL, NULL, -1, "window must be an odd number >= 3, got %zu",
-                  o->window);
   if (isnan(o->min_ratio))
     o->min_ratio = DEFAULT_MIN_RATIO;
   if (isnan(o->alpha))
@@ -352,9 +420,6 @@ static int resolve(const struct tp_spike_opts *in, struct tp_spike_opts *o,
   if (isnan(o->threshold))
     return tp_err(TP_EINVAL, NULL, -1,
                   "method 'threshold' needs threshold=T or max_norm=X (none given)");
-  if (!isfinite(o->threshold) || !(o->min_ratio >= 1) || !(o->alpha > 0 && o->alpha < 1))
-    return tp_err(TP_EINVAL, NULL, -1,
-                  "threshold must be finite, min_ratio >= 1 and 0 < alpha < 1");
   return 0;
 }
 
@@ -496,7 +561,9 @@ int tp_spikes_detect(struct tp_steps step, const double *value, size_t n,
       !(sp->upper = alloc_doubles(n, "spike bound")) ||
       (rc = finite_values(value, n, &x, &own, &m)) < 0)
     goto fail;
-  if ((rc = det->bound(x, m, &sp->opts, sp->baseline, sp->upper)) < 0)
+  /* Every detector is one pass or the chunked moving median, which stops by itself. */
+  if ((rc = det->bound(x, m, &sp->opts, sp->baseline, sp->upper)) < 0 ||
+      (rc = tp_intr_check()) < 0)
     goto fail;
   sp->scale = series_scale(x, sp->baseline, m);
   free(own);

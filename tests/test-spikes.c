@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "tap.h"
 #include "tp_error.h"
 #include "tp_spikes.h"
+#include "tp_text.h"
 
 /* ---- brute-force references ---- */
 
@@ -108,6 +110,34 @@ static const struct optcase optcases[] = {
     {"max_norm=-1", TP_EINVAL, "spike option 'max_norm'"},
     {"threshold", TP_EINVAL, "not key=value"},
     {"top=-2", TP_EINVAL, "spike option 'top'"},
+    {"window=18446744073709551615", TP_EINVAL, "odd whole number from 3 to 999999999"},
+    {"window=18446744073709551616", TP_EINVAL, "for spike option 'window'"},
+    {"window=1000000001", TP_EINVAL, "for spike option 'window'"},
+    {"window=999999999", 0, NULL},
+    {"window=100", TP_EINVAL, "for spike option 'window'"},
+    {"window=1", TP_EINVAL, "for spike option 'window'"},
+    {"window=+5", TP_EINVAL, "for spike option 'window'"},
+    {"window=5x", TP_EINVAL, "for spike option 'window'"},
+    {"window=", TP_EINVAL, "for spike option 'window'"},
+    {"method=ratio threshold=-5", TP_EINVAL, "for spike option 'threshold'"},
+    {"method=ratio threshold=0.5", TP_EINVAL, "method ratio needs threshold > 1"},
+    {"threshold=0.5 method=ratio", TP_EINVAL, "method ratio needs threshold > 1"},
+    {"k=1", TP_EINVAL, "for spike option 'k'"},
+    {"method=ratio k=2.5", 0, NULL},
+    {"threshold=0", TP_EINVAL, "a finite number > 0"},
+    {"threshold=nan", TP_EINVAL, "for spike option 'threshold'"},
+    {"threshold=inf", TP_EINVAL, "for spike option 'threshold'"},
+    {"threshold=1e999", TP_EINVAL, "for spike option 'threshold'"},
+    {"threshold=1e-999", TP_EINVAL, "for spike option 'threshold'"},
+    {"threshold=0x10", TP_EINVAL, "for spike option 'threshold'"},
+    {"threshold=8e0 z=7.5", 0, NULL},
+    {"alpha=0", TP_EINVAL, "0 < alpha < 1"},
+    {"alpha=1.5", TP_EINVAL, "0 < alpha < 1"},
+    {"min_ratio=0.5", TP_EINVAL, "a finite number >= 1"},
+    {"max_norm=inf", TP_EINVAL, "for spike option 'max_norm'"},
+    {"top=18446744073709551615", TP_EINVAL, "for spike option 'top'"},
+    {"causal=01x", TP_EINVAL, "for spike option 'causal'"},
+    {"window=abc\033[31m", TP_EINVAL, "'abc\\x1b[31m'"},
 };
 #define NOPT (sizeof optcases / sizeof optcases[0])
 
@@ -118,15 +148,31 @@ static void check_options(void) {
     int rc;
     tp_spike_opts_init(&o);
     rc = tp_spike_opts_parse(&o, oc->text);
+    char shown[128];
     tap_ok(rc == oc->rc && (!oc->in_message || strstr(tp_err_last()->detail, oc->in_message)),
-           "tp_spike_opts_parse - \"%s\", expect %s%s%s", oc->text, tp_errname(oc->rc),
+           "tp_spike_opts_parse - \"%s\", expect %s%s%s",
+           tp_text_escape_buf(oc->text, shown, sizeof shown), tp_errname(oc->rc),
            oc->in_message ? " naming " : "", oc->in_message ? oc->in_message : "");
   }
   tp_spike_opts_init(&o);
-  tp_spike_opts_parse(&o, "method=ratio window=51 top=3 causal=1");
-  tap_ok(!strcmp(o.method, "ratio") && o.window == 51 && o.top == 3 && o.causal == 1,
+  tap_ok(tp_spike_opts_parse(&o, "method=ratio window=51 top=3 causal=1") == 0 &&
+             !strcmp(o.method, "ratio") && o.window == 51 && o.top == 3 && o.causal == 1,
          "tp_spike_opts_parse - values land in the struct, expect ratio/51/3/causal");
+  /* The same rules hold for options set in the struct, not parsed. */
+  static const double one[3] = {1, 2, 3}, steps[3] = {0, 1, 2};
+  struct tp_spikes *sp = NULL;
+  tp_spike_opts_init(&o);
+  o.window = SIZE_MAX;
+  tap_ok(tp_spikes_detect(tp_steps_array(steps), one, 3, &o, &sp) == TP_EINVAL && !sp &&
+             strstr(tp_err_last()->detail, "window must be an odd number from 3"),
+         "tp_spikes_detect - window SIZE_MAX set in the struct, expect TP_EINVAL");
+  tp_spike_opts_init(&o);
+  snprintf(o.method, sizeof o.method, "ratio");
+  o.threshold = -5;
+  tap_ok(tp_spikes_detect(tp_steps_array(steps), one, 3, &o, &sp) == TP_EINVAL && !sp,
+         "tp_spikes_detect - ratio with threshold -5 set in the struct, expect TP_EINVAL");
 }
+#define NOPT_MORE 3
 
 /* ---- edge cases ---- */
 
@@ -153,6 +199,7 @@ static const struct edgecase edgecases[] = {
     {"threshold without a value", CONSTANT, "method=threshold", TP_EINVAL, 0, NAN},
     {"threshold at max_norm", CONSTANT_SPIKE, "method=threshold max_norm=10", 0, 1, 500},
     {"even window", CONSTANT, "window=100", TP_EINVAL, 0, NAN},
+    {"window wider than the series", CONSTANT_SPIKE, "window=999999", 0, 1, 500},
 };
 #define NEDGE (sizeof edgecases / sizeof edgecases[0])
 
@@ -192,8 +239,8 @@ static void check_edges(gsl_rng *r) {
     size_t n = edge_series(ec->shape, r, x);
     int rc;
     tp_spike_opts_init(&o);
-    tp_spike_opts_parse(&o, ec->opts);
-    rc = tp_spikes_detect(tp_steps_array(step), x, n, &o, &sp);
+    if ((rc = tp_spike_opts_parse(&o, ec->opts)) == 0)
+      rc = tp_spikes_detect(tp_steps_array(step), x, n, &o, &sp);
     tap_ok(rc == ec->rc && (rc < 0 || (sp->n_found == ec->episodes &&
                                        (isnan(ec->peak_step) ||
                                         sp->ep[0].peak_step == ec->peak_step))),
@@ -304,8 +351,10 @@ static void check_recall(void) {
   for (size_t c = 0; c < NRECALL; c++) {
     struct score sc = {0};
     struct tp_spike_opts o;
+    int parsed;
     tp_spike_opts_init(&o);
-    tp_spike_opts_parse(&o, recallcases[c].opts);
+    /* A typo in a case must fail it, not silently test the defaults. */
+    parsed = tp_spike_opts_parse(&o, recallcases[c].opts) == 0;
     for (int kind = 0; kind < 3; kind++) {
       struct score one = {0};
       for (unsigned long seed = 1; seed <= SEEDS; seed++) {
@@ -327,10 +376,10 @@ static void check_recall(void) {
     }
     double rec = (double)sc.got / (double)sc.want;
     double prec = sc.episodes ? (double)sc.true_episodes / (double)sc.episodes : 0;
-    tap_ok(rec >= recallcases[c].recall,
+    tap_ok(parsed && rec >= recallcases[c].recall,
            "tp_spikes_detect - %s on the injected set, expect recall >= %.2f (got %.3f)",
            *recallcases[c].opts ? recallcases[c].opts : "defaults", recallcases[c].recall, rec);
-    tap_ok(prec >= recallcases[c].precision,
+    tap_ok(parsed && prec >= recallcases[c].precision,
            "tp_spikes_detect - %s on the injected set, expect precision >= %.2f (got %.3f)",
            *recallcases[c].opts ? recallcases[c].opts : "defaults", recallcases[c].precision,
            prec);
@@ -341,7 +390,7 @@ int main(void) {
   gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
   gsl_set_error_handler_off();
   gsl_rng_set(r, 42);
-  tap_plan((int)(2 * NMOV + NOPT + 1 + NEDGE + 2 * NRECALL));
+  tap_plan((int)(2 * NMOV + NOPT + NOPT_MORE + NEDGE + 2 * NRECALL));
   check_movstat(r);
   check_options();
   check_edges(r);
