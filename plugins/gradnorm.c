@@ -10,7 +10,9 @@
 
 #include "tp_error.h"
 #include "tp_gnwrite.h"
+#include "tp_gpscript.h"
 #include "tp_gpvalue.h"
+#include "tp_text.h"
 #include "tp_gradnorm.h"
 #include "tp_module.h"
 #include "tp_series.h"
@@ -35,7 +37,16 @@ struct value gn_write_display(int nargs, struct value *arg, void *priv);
 struct value gn_summary(int nargs, struct value *arg, void *priv);
 struct value gn_datablock(int nargs, struct value *arg, void *priv);
 struct value gn_last_error(int nargs, struct value *arg, void *priv);
+struct value gn_name(int nargs, struct value *arg, void *priv);
 struct value gn_scratch(int nargs, struct value *arg, void *priv);
+struct value gn_options(int nargs, struct value *arg, void *priv);
+struct value gn_option_arg(int nargs, struct value *arg, void *priv);
+struct value gn_options_done(int nargs, struct value *arg, void *priv);
+struct value gn_option(int nargs, struct value *arg, void *priv);
+struct value gn_option_num(int nargs, struct value *arg, void *priv);
+struct value gn_option_join(int nargs, struct value *arg, void *priv);
+struct value gn_output(int nargs, struct value *arg, void *priv);
+struct value gn_output_commit(int nargs, struct value *arg, void *priv);
 void *gnuplot_init(tp_gp_fn fn);
 void gnuplot_fini(void *priv);
 double gnuplot_version(void);
@@ -44,12 +55,15 @@ double gnuplot_version(void);
 static struct tp_series *series;
 static struct tp_stats stats;
 static struct tp_spikes *spikes;
-static char source[1024];
+static char *source; /* the path loaded, malloc'ed: no length limit */
 
+/* A failed gn_load leaves nothing loaded (as pe_load does), so a script can never draw
+   the previous log under the new one's name. */
 static void drop_all(void) {
   tp_spikes_free(spikes);
   tp_series_free(series);
-  spikes = NULL, series = NULL;
+  free(source);
+  spikes = NULL, series = NULL, source = NULL;
 }
 
 static int need_series(void) {
@@ -74,7 +88,7 @@ static struct tp_gn_data view(size_t columns) {
   return d;
 }
 
-struct value gn_load(int nargs, struct value *arg, void *priv) {
+TP_GP_EXPORT(MODULE, gn_load) {
   const char *path, *key;
   struct tp_series_opts o = {0};
   struct tp_series *s = NULL;
@@ -91,8 +105,12 @@ struct value gn_load(int nargs, struct value *arg, void *priv) {
     tp_series_free(s);
     return tp_gp_fail(MODULE);
   }
+  if (!(source = strdup(path))) {
+    tp_series_free(s);
+    tp_err(TP_ENOMEM, path, -1, "out of memory");
+    return tp_gp_fail(MODULE);
+  }
   series = s;
-  snprintf(source, sizeof source, "%s", path);
   return tp_gp_int((long long)s->n);
 }
 
@@ -145,7 +163,7 @@ static const struct stat_row stat_rows[] = {
 #undef F
 #define NSTAT (sizeof stat_rows / sizeof stat_rows[0])
 
-struct value gn_stat(int nargs, struct value *arg, void *priv) {
+TP_GP_EXPORT(MODULE, gn_stat) {
   const char *name;
   (void)priv;
   tp_gp_clear_error();
@@ -173,7 +191,7 @@ struct value gn_stat(int nargs, struct value *arg, void *priv) {
   return tp_gp_fail(MODULE);
 }
 
-struct value gn_detect(int nargs, struct value *arg, void *priv) {
+TP_GP_EXPORT(MODULE, gn_detect) {
   const char *text;
   struct tp_spike_opts o;
   struct tp_spikes *sp = NULL;
@@ -207,7 +225,7 @@ static const struct tp_episode *episode(int nargs, struct value *arg) {
 }
 
 #define EPISODE_FIELD(fn, field)                                                           \
-  struct value fn(int nargs, struct value *arg, void *priv) {                              \
+  TP_GP_EXPORT(MODULE, fn) {                                                               \
     const struct tp_episode *e = episode(nargs, arg);                                      \
     (void)priv;                                                                            \
     return e ? tp_gp_num(e->field) : tp_gp_fail(MODULE);                                   \
@@ -232,7 +250,7 @@ static struct value write_blocks(const char *path, size_t columns) {
   return tp_gp_int((long long)rows);
 }
 
-struct value gn_write(int nargs, struct value *arg, void *priv) {
+TP_GP_EXPORT(MODULE, gn_write) {
   const char *path;
   (void)priv;
   tp_gp_clear_error();
@@ -241,7 +259,7 @@ struct value gn_write(int nargs, struct value *arg, void *priv) {
   return write_blocks(path, 0);
 }
 
-struct value gn_write_display(int nargs, struct value *arg, void *priv) {
+TP_GP_EXPORT(MODULE, gn_write_display) {
   const char *path;
   long long cols;
   (void)priv;
@@ -266,7 +284,7 @@ static struct value text_result(char *text) {
   return v;
 }
 
-struct value gn_summary(int nargs, struct value *arg, void *priv) {
+TP_GP_EXPORT(MODULE, gn_summary) {
   struct tp_gn_data d;
   (void)nargs, (void)arg, (void)priv;
   tp_gp_clear_error();
@@ -276,7 +294,7 @@ struct value gn_summary(int nargs, struct value *arg, void *priv) {
   return text_result(tp_gn_summary(&d, SUMMARY_EPISODES));
 }
 
-struct value gn_datablock(int nargs, struct value *arg, void *priv) {
+TP_GP_EXPORT(MODULE, gn_datablock) {
   struct tp_gn_data d;
   long long cols = TP_GN_COLUMNS;
   (void)priv;
@@ -287,14 +305,73 @@ struct value gn_datablock(int nargs, struct value *arg, void *priv) {
   return text_result(tp_gn_datablock(&d));
 }
 
-struct value gn_last_error(int nargs, struct value *arg, void *priv) {
+/* The loaded log's file name without its directories, escaped for a title. */
+TP_GP_EXPORT(MODULE, gn_name) {
+  const char *base;
+  char *shown;
+  struct value v;
+  (void)nargs, (void)arg, (void)priv;
+  tp_gp_clear_error();
+  if (need_series() < 0)
+    return tp_gp_fail(MODULE);
+  base = strrchr(source, '/') ? strrchr(source, '/') + 1 : source;
+  if (!(shown = tp_text_escape(*base ? base : source))) {
+    tp_err(TP_ENOMEM, NULL, -1, "out of memory");
+    return tp_gp_fail(MODULE);
+  }
+  v = tp_gp_str(shown);
+  free(shown);
+  return v;
+}
+
+TP_GP_EXPORT(MODULE, gn_last_error) {
   (void)nargs, (void)arg, (void)priv;
   return tp_gp_str(tp_gp_last_error());
 }
 
-struct value gn_scratch(int nargs, struct value *arg, void *priv) {
+TP_GP_EXPORT(MODULE, gn_scratch) {
   (void)priv;
   return tp_gp_scratch(MODULE, nargs, arg);
+}
+
+TP_GP_EXPORT(MODULE, gn_options) {
+  (void)priv;
+  return tp_gp_options(MODULE, nargs, arg);
+}
+
+TP_GP_EXPORT(MODULE, gn_option_arg) {
+  (void)priv;
+  return tp_gp_option_arg(MODULE, nargs, arg);
+}
+
+TP_GP_EXPORT(MODULE, gn_options_done) {
+  (void)priv;
+  return tp_gp_options_done(MODULE, nargs, arg);
+}
+
+TP_GP_EXPORT(MODULE, gn_option) {
+  (void)priv;
+  return tp_gp_option(MODULE, nargs, arg);
+}
+
+TP_GP_EXPORT(MODULE, gn_option_num) {
+  (void)priv;
+  return tp_gp_option_num(MODULE, nargs, arg);
+}
+
+TP_GP_EXPORT(MODULE, gn_option_join) {
+  (void)priv;
+  return tp_gp_option_join(MODULE, nargs, arg);
+}
+
+TP_GP_EXPORT(MODULE, gn_output) {
+  (void)priv;
+  return tp_gp_output(MODULE, nargs, arg);
+}
+
+TP_GP_EXPORT(MODULE, gn_output_commit) {
+  (void)priv;
+  return tp_gp_output_commit(MODULE, nargs, arg);
 }
 
 void *gnuplot_init(tp_gp_fn fn) {
@@ -307,6 +384,8 @@ void *gnuplot_init(tp_gp_fn fn) {
 void gnuplot_fini(void *priv) {
   (void)priv;
   drop_all();
+  tp_gp_script_free();
+  tp_gp_release();
 }
 
 double gnuplot_version(void) { return TP_GNUPLOT_VERSION; }
@@ -327,6 +406,15 @@ static const struct tp_gpfunc funcs[] = {
     FN(gn_write_display, "path,columns", 2, "the same, decimated to a min/max envelope over columns pixel columns, every spike kept"),
     FN(gn_summary, "x", 1, "statistics, detection and the top episodes as text (x is ignored)"),
     FN(gn_datablock, "columns", 1, "the named blocks as one string for an in-memory datablock (0 = every point)"),
+    FN(gn_name, "x", 1, "the loaded log's file name without directories, escaped for a title (x is ignored)"),
+    FN(gn_options, "spec", 1, "declare a script's options: \"@key @out top#=2 title$=\" (positional, word, number#, text$); returns 0"),
+    FN(gn_option_arg, "text", 1, "take one script argument: name=value, several such words, or the next positional one; returns 0"),
+    FN(gn_options_done, "argc", 1, "after the arguments: refuse those gnuplot dropped past its nine; returns 0"),
+    FN(gn_option, "name", 1, "a script option's value as a string (its default when not given)"),
+    FN(gn_option_num, "name", 1, "a number option's value (NaN when empty)"),
+    FN(gn_option_join, "names", 1, "\"name=value ...\" of those of the names that were given, for gn_detect"),
+    FN(gn_output, "out,input", 2, "check OUT (no '|' pipes, never the input) and return the scratch path to draw it into"),
+    FN(gn_output_commit, "x", 1, "after 'set output': move the drawn figure to OUT atomically; returns OUT for printing"),
     FN(gn_scratch, "name", 1, "path for name in a private scratch directory, removed with its files when gnuplot exits"),
     FN(gn_last_error, "x", 1, "the message of the last failure, \"\" after a success (x is ignored)"),
 };

@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "tp_error.h"
+#include "tp_gpscript.h"
 #include "tp_gpvalue.h"
+#include "tp_text.h"
 #include "tp_module.h"
 #include "tp_posemb.h"
 
@@ -28,6 +30,14 @@ struct value pe_band(int nargs, struct value *arg, void *priv);
 struct value pe_range(int nargs, struct value *arg, void *priv);
 struct value pe_scratch(int nargs, struct value *arg, void *priv);
 struct value pe_profile_display(int nargs, struct value *arg, void *priv);
+struct value pe_options(int nargs, struct value *arg, void *priv);
+struct value pe_option_arg(int nargs, struct value *arg, void *priv);
+struct value pe_options_done(int nargs, struct value *arg, void *priv);
+struct value pe_option(int nargs, struct value *arg, void *priv);
+struct value pe_option_num(int nargs, struct value *arg, void *priv);
+struct value pe_option_join(int nargs, struct value *arg, void *priv);
+struct value pe_output(int nargs, struct value *arg, void *priv);
+struct value pe_output_commit(int nargs, struct value *arg, void *priv);
 void *gnuplot_init(tp_gp_fn fn);
 void gnuplot_fini(void *priv);
 double gnuplot_version(void);
@@ -71,21 +81,26 @@ static int need_profile(void) {
   return rc < 0 ? rc : prof ? 0 : tp_profile_compute(sim, &prof);
 }
 
-struct value pe_load(int nargs, struct value *arg, void *priv) {
+TP_GP_EXPORT(MODULE, pe_load) {
   const char *spec, *key;
   struct tp_posemb *pe;
   (void)priv;
   tp_gp_clear_error();
   if (nargs != 2 || tp_gp_arg_str(&arg[0], 1, &spec) < 0 ||
-      tp_gp_arg_str(&arg[1], 2, &key) < 0 || tp_posemb_load(spec, key, &pe) < 0)
+      tp_gp_arg_str(&arg[1], 2, &key) < 0)
     return tp_gp_fail(MODULE);
+  /* A failed load leaves nothing loaded (as gn_load does): a script can never draw the
+     previous table under the new input's name. */
   drop_results();
   tp_posemb_free(table);
+  table = NULL;
+  if (tp_posemb_load(spec, key, &pe) < 0)
+    return tp_gp_fail(MODULE);
   table = pe;
   return tp_gp_int((long long)pe->rows.n);
 }
 
-struct value pe_dim(int nargs, struct value *arg, void *priv) {
+TP_GP_EXPORT(MODULE, pe_dim) {
   (void)nargs, (void)arg, (void)priv;
   tp_gp_clear_error();
   if (need_table() < 0)
@@ -105,7 +120,7 @@ static struct value similarity(struct value *arg, size_t pool) {
   return rc < 0 ? tp_gp_fail(MODULE) : tp_gp_int((long long)sim->n);
 }
 
-struct value pe_similarity(int nargs, struct value *arg, void *priv) {
+TP_GP_EXPORT(MODULE, pe_similarity) {
   (void)priv;
   tp_gp_clear_error();
   if (nargs != 2)
@@ -140,7 +155,7 @@ static struct value pooled_from_full(struct value *arg, size_t size) {
   return tp_gp_int((long long)sim->n);
 }
 
-struct value pe_similarity_pooled(int nargs, struct value *arg, void *priv) {
+TP_GP_EXPORT(MODULE, pe_similarity_pooled) {
   long long size;
   (void)priv;
   tp_gp_clear_error();
@@ -154,7 +169,7 @@ struct value pe_similarity_pooled(int nargs, struct value *arg, void *priv) {
                                        : similarity(arg, (size_t)size);
 }
 
-struct value pe_sim(int nargs, struct value *arg, void *priv) {
+TP_GP_EXPORT(MODULE, pe_sim) {
   long long i, j;
   (void)priv;
   tp_gp_clear_error();
@@ -170,7 +185,7 @@ struct value pe_sim(int nargs, struct value *arg, void *priv) {
 
 /* Smallest (which 0) or largest (which 1) defined cell of the current matrix: what a
    script's colour range needs, without gnuplot reading the file back through `stats`. */
-struct value pe_range(int nargs, struct value *arg, void *priv) {
+TP_GP_EXPORT(MODULE, pe_range) {
   long long which;
   double lo = INFINITY, hi = -INFINITY;
   size_t nn;
@@ -199,7 +214,7 @@ struct value pe_range(int nargs, struct value *arg, void *priv) {
   return tp_gp_num(which ? hi : lo);
 }
 
-struct value pe_profile(int nargs, struct value *arg, void *priv) {
+TP_GP_EXPORT(MODULE, pe_profile) {
   const char *out;
   (void)priv;
   tp_gp_clear_error();
@@ -210,7 +225,7 @@ struct value pe_profile(int nargs, struct value *arg, void *priv) {
 }
 
 /* pe_profile at a plot's resolution: columns pixel columns (0 = every offset). */
-struct value pe_profile_display(int nargs, struct value *arg, void *priv) {
+TP_GP_EXPORT(MODULE, pe_profile_display) {
   const char *out;
   long long columns;
   (void)priv;
@@ -227,7 +242,7 @@ struct value pe_profile_display(int nargs, struct value *arg, void *priv) {
   return tp_gp_int((long long)prof->n);
 }
 
-struct value pe_summary(int nargs, struct value *arg, void *priv) {
+TP_GP_EXPORT(MODULE, pe_summary) {
   struct tp_posemb_facts f;
   struct value v;
   char *text;
@@ -243,7 +258,7 @@ struct value pe_summary(int nargs, struct value *arg, void *priv) {
   return v;
 }
 
-struct value pe_datablock(int nargs, struct value *arg, void *priv) {
+TP_GP_EXPORT(MODULE, pe_datablock) {
   struct value v;
   char *text;
   (void)nargs, (void)arg, (void)priv;
@@ -255,16 +270,26 @@ struct value pe_datablock(int nargs, struct value *arg, void *priv) {
   return v;
 }
 
-struct value pe_name(int nargs, struct value *arg, void *priv) {
+TP_GP_EXPORT(MODULE, pe_name) {
   (void)nargs, (void)arg, (void)priv;
   tp_gp_clear_error();
   if (need_table() < 0)
     return tp_gp_fail(MODULE);
-  return tp_gp_str(table->key && *table->key ? table->key : table->source);
+  {
+    char *shown = tp_text_escape(table->key && *table->key ? table->key : table->source);
+    struct value v;
+    if (!shown) {
+      tp_err(TP_ENOMEM, NULL, -1, "out of memory");
+      return tp_gp_fail(MODULE);
+    }
+    v = tp_gp_str(shown);
+    free(shown);
+    return v;
+  }
 }
 
 /* The band half-width in positions, NaN (not an error) when the profile never drops below half. */
-struct value pe_band(int nargs, struct value *arg, void *priv) {
+TP_GP_EXPORT(MODULE, pe_band) {
   (void)nargs, (void)arg, (void)priv;
   tp_gp_clear_error();
   if (need_profile() < 0)
@@ -274,14 +299,54 @@ struct value pe_band(int nargs, struct value *arg, void *priv) {
   return tp_gp_int((long long)prof->band * (long long)prof->block);
 }
 
-struct value pe_last_error(int nargs, struct value *arg, void *priv) {
+TP_GP_EXPORT(MODULE, pe_last_error) {
   (void)nargs, (void)arg, (void)priv;
   return tp_gp_str(tp_gp_last_error());
 }
 
-struct value pe_scratch(int nargs, struct value *arg, void *priv) {
+TP_GP_EXPORT(MODULE, pe_scratch) {
   (void)priv;
   return tp_gp_scratch(MODULE, nargs, arg);
+}
+
+TP_GP_EXPORT(MODULE, pe_options) {
+  (void)priv;
+  return tp_gp_options(MODULE, nargs, arg);
+}
+
+TP_GP_EXPORT(MODULE, pe_option_arg) {
+  (void)priv;
+  return tp_gp_option_arg(MODULE, nargs, arg);
+}
+
+TP_GP_EXPORT(MODULE, pe_options_done) {
+  (void)priv;
+  return tp_gp_options_done(MODULE, nargs, arg);
+}
+
+TP_GP_EXPORT(MODULE, pe_option) {
+  (void)priv;
+  return tp_gp_option(MODULE, nargs, arg);
+}
+
+TP_GP_EXPORT(MODULE, pe_option_num) {
+  (void)priv;
+  return tp_gp_option_num(MODULE, nargs, arg);
+}
+
+TP_GP_EXPORT(MODULE, pe_option_join) {
+  (void)priv;
+  return tp_gp_option_join(MODULE, nargs, arg);
+}
+
+TP_GP_EXPORT(MODULE, pe_output) {
+  (void)priv;
+  return tp_gp_output(MODULE, nargs, arg);
+}
+
+TP_GP_EXPORT(MODULE, pe_output_commit) {
+  (void)priv;
+  return tp_gp_output_commit(MODULE, nargs, arg);
 }
 
 void *gnuplot_init(tp_gp_fn fn) {
@@ -296,6 +361,8 @@ void gnuplot_fini(void *priv) {
   drop_results();
   tp_posemb_free(table);
   table = NULL;
+  tp_gp_script_free();
+  tp_gp_release();
 }
 
 double gnuplot_version(void) { return TP_GNUPLOT_VERSION; }
@@ -322,11 +389,27 @@ static const struct tp_gpfunc funcs[] = {
     {.name = "pe_datablock", .params = "x", .nargs = 1, .fn = pe_datablock,
      .help = "the matrix as text for a datablock, up to 1024 rows (x is ignored)"},
     {.name = "pe_name", .params = "x", .nargs = 1, .fn = pe_name,
-     .help = "the loaded tensor's key, or the file/spec when it has none (x is ignored)"},
+     .help = "the loaded tensor's key, or the file/spec when it has none, escaped for a title (x is ignored)"},
     {.name = "pe_band", .params = "x", .nargs = 1, .fn = pe_band,
      .help = "band half-width in positions: first offset whose mean similarity is below 0.5; NaN when none"},
     {.name = "pe_range", .params = "which", .nargs = 1, .fn = pe_range,
      .help = "smallest (0) or largest (1) defined value of the current matrix; NaN when none is"},
+    {.name = "pe_options", .params = "spec", .nargs = 1, .fn = pe_options,
+     .help = "declare a script's options: \"@key @out metric=cosine width#=1400\" (positional, word, number#, text$); returns 0"},
+    {.name = "pe_option_arg", .params = "text", .nargs = 1, .fn = pe_option_arg,
+     .help = "take one script argument: name=value, several such words, or the next positional one; returns 0"},
+    {.name = "pe_options_done", .params = "argc", .nargs = 1, .fn = pe_options_done,
+     .help = "after the arguments: refuse those gnuplot dropped past its nine; returns 0"},
+    {.name = "pe_option", .params = "name", .nargs = 1, .fn = pe_option,
+     .help = "a script option's value as a string (its default when not given)"},
+    {.name = "pe_option_num", .params = "name", .nargs = 1, .fn = pe_option_num,
+     .help = "a number option's value (NaN when empty)"},
+    {.name = "pe_option_join", .params = "names", .nargs = 1, .fn = pe_option_join,
+     .help = "\"name=value ...\" of those of the names that were given"},
+    {.name = "pe_output", .params = "out,input", .nargs = 2, .fn = pe_output,
+     .help = "check OUT (no '|' pipes, never the input) and return the scratch path to draw it into"},
+    {.name = "pe_output_commit", .params = "x", .nargs = 1, .fn = pe_output_commit,
+     .help = "after 'set output': move the drawn figure to OUT atomically; returns OUT for printing"},
     {.name = "pe_scratch", .params = "name", .nargs = 1, .fn = pe_scratch,
      .help = "path for name in a private scratch directory, removed with its files when gnuplot exits"},
     {.name = "pe_last_error", .params = "x", .nargs = 1, .fn = pe_last_error,

@@ -1,7 +1,9 @@
 /* Helpers that build and read gnuplot plugin values for the modules. */
 #include "config.h"
 
+#include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +11,9 @@
 #include "tp_error.h"
 #include "tp_gpvalue.h"
 #include "tp_io.h"
+#include "tp_signal.h"
 
-static _Thread_local char last_message[1024];
+static _Thread_local char last_message[2200];
 
 struct value tp_gp_int(long long i) {
   struct value v;
@@ -29,21 +32,53 @@ struct value tp_gp_num(double x) {
   return v;
 }
 
+static char *result; /* the string of the last result, owned here */
+
+void tp_gp_release(void) {
+  free(result);
+  result = NULL;
+}
+
 struct value tp_gp_str(const char *s) {
   struct value v;
+  char *copy = strdup(s ? s : "");
   memset(&v, 0, sizeof v);
-  v.v.string_val = strdup(s ? s : "");
-  if (!v.v.string_val) {
+  if (!copy) {
     tp_err(TP_ENOMEM, NULL, -1, "cannot allocate a string result");
     return tp_gp_fail("trainplot");
   }
+  tp_gp_release();
+  result = copy;
   v.type = STRING;
+  v.v.string_val = result;
+  return v;
+}
+
+struct value tp_gp_call(const char *module, tp_gp_fn body, int nargs, struct value *arg,
+                        void *priv) {
+  int saved = errno, sig;
+  struct value v;
+  tp_gp_release();
+  tp_intr_enter();
+  v = body(nargs, arg, priv);
+  sig = tp_intr_leave();
+  if (sig && v.type != INVALID_VALUE) {
+    /* Finished before it noticed: the user still asked to stop, so the result is dropped. */
+    tp_gp_release();
+    tp_err(TP_EINTR, NULL, -1, "interrupted");
+    v = tp_gp_fail(module);
+  }
+  if (sig == SIGTERM) {
+    tp_scratch_remove();
+    raise(SIGTERM); /* gnuplot's own disposition again: it ends as if we were not here */
+  }
+  errno = saved;
   return v;
 }
 
 struct value tp_gp_fail(const char *module) {
   struct value v;
-  char buf[900];
+  char buf[2048];
   memset(&v, 0, sizeof v);
   tp_err_format(buf, sizeof buf);
   snprintf(last_message, sizeof last_message, "%s: %s", module, buf);

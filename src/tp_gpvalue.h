@@ -44,12 +44,33 @@ struct value {
 
 typedef struct value (*tp_gp_fn)(int nargs, struct value *arg, void *priv);
 
-/* Constructors for returned values; a STRING is malloc'ed because gnuplot frees it. */
+/* Constructors for returned values. gnuplot copies a returned STRING (push() calls
+   gp_strdup) and never frees the module's buffer, so tp_gp_str keeps one module-owned
+   copy, freed by the next call of this module (tp_gp_call) or by tp_gp_release. */
 struct value tp_gp_int(long long i);
 struct value tp_gp_num(double x);
 struct value tp_gp_str(const char *s);
+/* Free the module-owned string of the last result (gnuplot_fini calls it). */
+void tp_gp_release(void);
 /* Print the last tp_err record to stderr, keep it for *_last_error(), return INVALID_VALUE. */
 struct value tp_gp_fail(const char *module);
+
+/*
+ * Every exported gnuplot function runs its body through tp_gp_call: the previous result
+ * string is freed, SIGINT/SIGTERM are deferred for the call (long loops poll them; an
+ * interrupted call fails with "interrupted" and gnuplot stays usable; a SIGTERM is
+ * delivered again after the call, once the scratch directory is gone), and errno is
+ * given back as it was, since gnuplot treats a nonzero errno after a call as an undefined
+ * result. TP_GP_EXPORT(module, name) defines name() around the body that follows it.
+ */
+struct value tp_gp_call(const char *module, tp_gp_fn body, int nargs, struct value *arg,
+                        void *priv);
+#define TP_GP_EXPORT(module, name)                                                         \
+  static struct value name##_body(int nargs, struct value *arg, void *priv);               \
+  struct value name(int nargs, struct value *arg, void *priv) {                            \
+    return tp_gp_call(module, name##_body, nargs, arg, priv);                              \
+  }                                                                                        \
+  static struct value name##_body(int nargs, struct value *arg, void *priv)
 
 /* Argument accessors: 0 on success, TP_EINVAL (recorded) on a type mismatch. */
 int tp_gp_arg_num(const struct value *a, int pos, double *out);

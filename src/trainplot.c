@@ -231,11 +231,13 @@ static int cmd_imports(const char *import_dir) {
   return 0;
 }
 
-/* Turn one command-line word into a value the way gnuplot would pass it. */
-static struct value word_value(const char *w) {
+/* Turn one command-line word into a value the way gnuplot would pass it. A string points
+   into argv: arguments are gnuplot's, and the module never frees them. */
+static struct value word_value(char *w) {
   char *end;
   long long i;
   double x;
+  struct value v;
   errno = 0;
   i = strtoll(w, &end, 10);
   if (*w && !*end && !errno)
@@ -243,7 +245,10 @@ static struct value word_value(const char *w) {
   x = strtod(w, &end);
   if (*w && !*end)
     return tp_gp_num(x);
-  return tp_gp_str(w);
+  memset(&v, 0, sizeof v);
+  v.type = STRING;
+  v.v.string_val = w;
+  return v;
 }
 
 static void print_value(struct value v) {
@@ -254,8 +259,7 @@ static void print_value(struct value v) {
     fputs(v.v.string_val, stdout);
     if (!*v.v.string_val || v.v.string_val[strlen(v.v.string_val) - 1] != '\n')
       putchar('\n');
-    free(v.v.string_val);
-    break;
+    break; /* the module owns it, as it does for gnuplot, and frees it in gnuplot_fini */
   default: printf("NaN\n"); break;
   }
 }
@@ -294,9 +298,6 @@ static int cmd_call(int argc, char **argv) {
   if (init)
     priv = init((void *)fn->fn);
   r = fn->fn(fn->nargs, args, priv);
-  for (int i = 0; i < fn->nargs; i++)
-    if (args[i].type == STRING)
-      free(args[i].v.string_val);
   print_value(r);
   if (fini)
     fini(priv);
