@@ -1,4 +1,4 @@
-# TAP helpers for the shell tests; source it, call tap_plan N, then ok/skip, then tap_done.
+# TAP helpers for the shell tests; source it, then ok/skip, then tap_done (which prints the plan).
 tap_n=0
 tap_failed=0
 tap_plan() { echo "1..$1"; tap_planned=$1; }
@@ -17,8 +17,11 @@ ok() {
 skip() { tap_n=$((tap_n + 1)); echo "ok $tap_n # SKIP $1"; }
 skip_all() { echo "1..0 # SKIP $1"; exit 0; }
 diag() { echo "# $*"; }
+# Without a tap_plan, the plan is printed here from the checks that ran (TAP allows the
+# plan last), so it is never typed by hand.
 tap_done() {
   rm -rf "$TP_TMP"
+  [ -n "${tap_planned:-}" ] || echo "1..$tap_n"
   [ "$tap_n" -eq "${tap_planned:-$tap_n}" ] || { echo "# planned $tap_planned, ran $tap_n"; exit 1; }
   [ "$tap_failed" -eq 0 ]
 }
