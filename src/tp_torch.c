@@ -16,11 +16,21 @@ static const unsigned char legacy_magic[] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc,
 /* Visits allowed while walking the object graph: memo sharing can make a small
    pickle describe an exponentially large tree. */
 #define WALK_MAX_VISITS 10000000u
+/* Steps (calls plus dict entries scanned) a key resolution may take: its fallback to
+   shorter keys is exponential on a dict that contains itself under "a" and "a.a". */
+#define RESOLVE_MAX_WORK (1u << 24)
 
-struct legacy_storage {
+/* One storage key of the main pickle, with its bytes once they are known: a legacy
+   block, or a zip entry read on first use and kept (shared by every tensor on it). */
+struct storage_slot {
   const char *key;
+  const struct tp_pkobj *first; /* the first storage object with this key */
+  size_t order;                 /* its index among the pickle's objects */
   const unsigned char *data;
-  uint64_t numel;
+  uint64_t numel;               /* legacy: elements the file stores */
+  unsigned char *buf;           /* zip: the entry, freed at close */
+  size_t len;
+  int have;
 };
 
 struct torch_file {
@@ -29,12 +39,11 @@ struct torch_file {
   char prefix[512];        /* "archive/" */
   int big_endian;
   struct tp_map m;         /* legacy format */
-  struct legacy_storage *ls;
-  size_t nls;
   struct tp_pickle *pk[5]; /* legacy: magic, protocol, sys_info, main, keys */
   struct tp_pkobj *root;
-  unsigned char **bufs;    /* storage bytes read from the zip, freed at close */
-  size_t nbufs;
+  struct storage_slot *slots; /* sorted by key, one per distinct key */
+  size_t nslots;
+  uint64_t spent;          /* bytes this file made the reader allocate so far */
 };
 
 static int torch_sniff(const unsigned char *h, size_t len) {
@@ -51,17 +60,32 @@ static int torch_sniff(const unsigned char *h, size_t len) {
 static void torch_close(struct torch_file *f) {
   for (size_t i = 0; i < 5; i++)
     tp_pickle_free(f->pk[i]);
-  for (size_t i = 0; i < f->nbufs; i++)
-    free(f->bufs[i]);
-  free(f->bufs);
-  free(f->ls);
+  for (size_t i = 0; i < f->nslots; i++)
+    free(f->slots[i].buf);
+  free(f->slots);
   tp__zip_close(f->z);
   tp_map_close(&f->m);
 }
 
+/* Count n more bytes against the byte limit for the whole file, not only one allocation:
+   many small reads (one per element of a series) must not add up to gigabytes. */
+static int charge(struct torch_file *f, uint64_t n, const char *what) {
+  uint64_t max = tp_limits_get()->max_bytes;
+  uint64_t all = n > UINT64_MAX - f->spent ? UINT64_MAX : f->spent + n;
+  if (all > max)
+    return tp_err(TP_ELIMIT, f->path, -1,
+                  "%s needs %llu bytes, %llu in all for this file, over the limit of %llu "
+                  "(raise it with TRAINPLOT_MAX_BYTES)",
+                  what, (unsigned long long)n, (unsigned long long)all, (unsigned long long)max);
+  f->spent += n;
+  return 0;
+}
+
+static int index_storages(struct torch_file *f);
+
 /* Zip layout: find <prefix>data.pkl, note the byte order, run the pickle. */
 static int open_zip(struct torch_file *f) {
-  uint64_t i, n, bo;
+  uint64_t i, n, bo, size;
   unsigned char *pkl = NULL, order[8];
   size_t len, used, got;
   char name[600];
@@ -82,32 +106,59 @@ static int open_zip(struct torch_file *f) {
   if (tp__zip_find(f->z, name, &bo) == 0 &&
       (rc = tp__zip_head(f->z, bo, order, sizeof order, &got)) == 0)
     f->big_endian = got == 3 && !memcmp(order, "big", 3);
-  if (rc < 0 || (rc = tp__zip_read(f->z, i, &pkl, &len)) < 0)
+  if (rc < 0 || (rc = tp__zip_size(f->z, i, &size)) < 0 ||
+      (rc = charge(f, size, "data.pkl")) < 0 || (rc = tp__zip_read(f->z, i, &pkl, &len)) < 0)
     return rc;
   rc = tp_pickle_load(pkl, len, f->path, -1, &f->pk[3], &f->root, &used);
   free(pkl);
-  return rc;
+  return rc < 0 ? rc : index_storages(f);
 }
 
-/* Element size of the storage called key, from the storages the main pickle named. */
-static const struct tp_pkobj *storage_named(const struct tp_pickle *p, const char *key) {
+static int slot_cmp(const void *a, const void *b) {
+  const struct storage_slot *x = a, *y = b;
+  int c = strcmp(x->key, y->key);
+  return c ? c : (x->order > y->order) - (x->order < y->order);
+}
+
+/* One pass over the main pickle's objects and a sort: the storage keys, each once with
+   the first object naming it, so that every later look-up is a binary search. */
+static int index_storages(struct torch_file *f) {
+  const struct tp_pickle *p = f->pk[3];
+  size_t n = 0, k = 0;
+  for (size_t i = 0; i < tp_pickle_count(p); i++)
+    n += tp_pickle_obj(p, i)->type == TP_PK_STORAGE;
+  if (!(f->slots = calloc(n + 1, sizeof *f->slots)))
+    return tp_err(TP_ENOMEM, f->path, -1, "out of memory");
   for (size_t i = 0; i < tp_pickle_count(p); i++) {
     const struct tp_pkobj *o = tp_pickle_obj(p, i);
-    if (o->type == TP_PK_STORAGE && !strcmp(o->s, key))
-      return o;
+    if (o->type == TP_PK_STORAGE)
+      f->slots[k++] = (struct storage_slot){.key = o->s, .first = o, .order = i};
   }
-  return NULL;
+  qsort(f->slots, n, sizeof *f->slots, slot_cmp);
+  for (size_t i = 0; i < n; i++)
+    if (f->nslots == 0 || strcmp(f->slots[f->nslots - 1].key, f->slots[i].key))
+      f->slots[f->nslots++] = f->slots[i];
+  return 0;
+}
+
+static int key_cmp(const void *key, const void *slot) {
+  return strcmp(key, ((const struct storage_slot *)slot)->key);
+}
+
+static struct storage_slot *find_slot(struct torch_file *f, const char *key) {
+  return f->nslots ? bsearch(key, f->slots, f->nslots, sizeof *f->slots, key_cmp) : NULL;
 }
 
 /* After the key list: per storage, an 8-byte little-endian count and the raw bytes. */
 static int legacy_storages(struct torch_file *f, const struct tp_pkobj *keys, size_t pos) {
+  int rc;
   if (keys->type != TP_PK_LIST)
     return tp_err(TP_ECORRUPT, f->path, (long long)pos, "legacy torch file: storage keys are not a list");
-  if (!(f->ls = calloc(keys->n + 1, sizeof *f->ls)))
-    return tp_err(TP_ENOMEM, f->path, -1, "out of memory");
-  for (size_t i = 0; i < keys->n; i++, f->nls++) {
-    const struct tp_pkobj *s = keys->v[i]->type == TP_PK_STR
-                                   ? storage_named(f->pk[3], keys->v[i]->s) : NULL;
+  if ((rc = index_storages(f)) < 0)
+    return rc;
+  for (size_t i = 0; i < keys->n; i++) {
+    struct storage_slot *sl = keys->v[i]->type == TP_PK_STR ? find_slot(f, keys->v[i]->s) : NULL;
+    const struct tp_pkobj *s = sl ? sl->first : NULL;
     uint64_t numel, bytes;
     if (!s)
       return tp_err(TP_ECORRUPT, f->path, (long long)pos,
@@ -123,7 +174,8 @@ static int legacy_storages(struct torch_file *f, const struct tp_pkobj *keys, si
       return tp_err(TP_ECORRUPT, f->path, (long long)pos,
                     "legacy torch storage '%s' claims %llu elements, more than the file holds",
                     s->s, (unsigned long long)numel);
-    f->ls[i] = (struct legacy_storage){.key = s->s, .data = f->m.data + pos, .numel = numel};
+    if (!sl->have) /* a key listed twice: the first block counts, as before */
+      sl->data = f->m.data + pos, sl->numel = numel, sl->have = 1;
     pos += (size_t)bytes;
   }
   return 0;
@@ -164,35 +216,52 @@ static int torch_open(struct torch_file *f, const char *path) {
   return open_zip(f);
 }
 
-/* Bytes of storage s: a zip entry <prefix>data/<key>, or a legacy block. */
-static int storage_bytes(struct torch_file *f, const struct tp_pkobj *s,
-                         const unsigned char **base, uint64_t *nelem) {
+/* Read the zip entry <prefix>data/<key> into its slot, counted against the file's total. */
+static int read_entry(struct torch_file *f, struct storage_slot *sl) {
   char name[1100];
-  unsigned char **nb, *buf;
-  uint64_t idx;
-  size_t len;
+  uint64_t idx, size;
   int rc;
-  if (!f->z) {
-    for (size_t i = 0; i < f->nls; i++)
-      if (!strcmp(f->ls[i].key, s->s))
-        return *base = f->ls[i].data, *nelem = f->ls[i].numel, 0;
-    return tp_err(TP_ECORRUPT, f->path, -1, "legacy torch file lacks storage '%s'", s->s);
-  }
-  snprintf(name, sizeof name, "%sdata/%s", f->prefix, s->s);
+  snprintf(name, sizeof name, "%sdata/%s", f->prefix, sl->key);
   if (tp__zip_find(f->z, name, &idx) < 0)
     return tp_err(TP_ECORRUPT, f->path, -1, "torch zip lacks storage entry '%s'", name);
-  if (!(nb = realloc(f->bufs, (f->nbufs + 1) * sizeof *nb)))
-    return tp_err(TP_ENOMEM, f->path, -1, "out of memory");
-  f->bufs = nb;
-  if ((rc = tp__zip_read(f->z, idx, &buf, &len)) < 0)
+  if ((rc = tp__zip_size(f->z, idx, &size)) < 0 ||
+      (rc = charge(f, size, "storage entry")) < 0 ||
+      (rc = tp__zip_read(f->z, idx, &sl->buf, &sl->len)) < 0)
     return rc;
-  f->bufs[f->nbufs++] = buf;
-  if (s->numel > len / s->elsize)
+  sl->data = sl->buf, sl->have = 1;
+  return 0;
+}
+
+/* Bytes of storage s: a zip entry <prefix>data/<key> (read once, however many tensors
+   share it), or a legacy block. */
+static int storage_bytes(struct torch_file *f, const struct tp_pkobj *s,
+                         const unsigned char **base, uint64_t *nelem) {
+  struct storage_slot *sl = find_slot(f, s->s);
+  int rc;
+  if (!f->z) {
+    if (!sl || !sl->have)
+      return tp_err(TP_ECORRUPT, f->path, -1, "legacy torch file lacks storage '%s'", s->s);
+    return *base = sl->data, *nelem = sl->numel, 0;
+  }
+  if (!sl)
+    return tp_err(TP_EINTERNAL, f->path, -1, "storage '%s' missing from the index", s->s);
+  if (!sl->have && (rc = read_entry(f, sl)) < 0)
+    return rc;
+  if (s->numel > sl->len / s->elsize)
     return tp_err(TP_ECORRUPT, f->path, -1,
                   "torch storage '%s' claims %llu elements but its entry holds %zu bytes",
-                  s->s, (unsigned long long)s->numel, len);
-  *base = buf, *nelem = s->numel;
+                  s->s, (unsigned long long)s->numel, sl->len);
+  *base = sl->data, *nelem = s->numel;
   return 0;
+}
+
+/* Bytes the tensor of shape will take once converted (saturating: the allocation's own
+   overflow check reports the details). */
+static uint64_t tensor_bytes(const struct tp_pkobj *t, enum tp__kind kind) {
+  uint64_t n = kind == TP__F64 ? 8 : 4;
+  for (int i = 0; i < t->ndim; i++)
+    n = t->shape[i] && n > UINT64_MAX / t->shape[i] ? UINT64_MAX : n * t->shape[i];
+  return n;
 }
 
 /* The tensor t describes, read through its strides and checked against its storage. */
@@ -205,7 +274,8 @@ static int make_tensor(struct torch_file *f, const struct tp_pkobj *t, const cha
     return tp_err(TP_EUNSUPPORTED, f->path, -1,
                   "tensor '%s' has dtype %s (supported: float16, bfloat16, float32, float64)",
                   name, s->dtype);
-  if ((rc = storage_bytes(f, s, &r.base, &r.nelem)) < 0)
+  if ((rc = storage_bytes(f, s, &r.base, &r.nelem)) < 0 ||
+      (rc = charge(f, tensor_bytes(t, s->kind), "tensor")) < 0)
     return rc;
   r.kind = s->kind;
   r.big_endian = f->big_endian;
@@ -245,8 +315,10 @@ static const char *series_dtype(const struct tp_pkobj *o) {
 static int make_series(struct torch_file *f, const struct tp_pkobj *o, const char *name,
                        struct tp_tensor **out) {
   uint64_t n = o->n;
-  struct tp_tensor *t, *one;
-  int rc = tp_tensor_alloc(&t, name, TP_F64, 1, &n, f->path);
+  struct tp_tensor *t = NULL, *one;
+  int rc = charge(f, n * 8, "series"); /* n < 2^22: pickle containers are bounded */
+  if (rc == 0)
+    rc = tp_tensor_alloc(&t, name, TP_F64, 1, &n, f->path);
   for (size_t i = 0; rc == 0 && i < o->n; i++) {
     const struct tp_pkobj *x = o->v[i];
     double *d = (double *)t->data + i;
@@ -356,39 +428,75 @@ static int torch_list(const char *path, struct tp_tensor_list **out) {
   return rc;
 }
 
-/* Resolve a dotted key, preferring the longest dict key at each level (state_dict
-   keys contain dots themselves) and falling back to shorter ones. */
-static const struct tp_pkobj *resolve(const struct tp_pkobj *o, const char *key, int depth) {
+/* Key resolution state: the file (for errors) and the work done so far. */
+struct resolver {
+  const char *path;
+  uint64_t work;
+};
+
+static int resolve_at(struct resolver *r, const struct tp_pkobj *o, const char *key, int depth,
+                      const struct tp_pkobj **out);
+
+/* The longest dict key of o that is a dotted prefix of key and shorter than limit (0 when
+   none); *child gets its value. */
+static size_t longest_prefix(struct resolver *r, const struct tp_pkobj *o, const char *key,
+                             size_t limit, const struct tp_pkobj **child) {
   char buf[32];
   size_t best = 0;
-  const struct tp_pkobj *r;
+  r->work += o->n / 2;
+  for (size_t i = 0; i + 1 < o->n; i += 2) {
+    const char *k = key_text(o->v[i], buf, sizeof buf);
+    size_t kl = k ? strlen(k) : 0;
+    if (k && kl > best && kl < limit && !strncmp(key, k, kl) &&
+        (key[kl] == '\0' || key[kl] == '.'))
+      best = kl, *child = o->v[i + 1];
+  }
+  return best;
+}
+
+/* Resolve key inside the dict o: the longest matching key first, then shorter ones. */
+static int resolve_dict(struct resolver *r, const struct tp_pkobj *o, const char *key, int depth,
+                        const struct tp_pkobj **out) {
+  const struct tp_pkobj *child = NULL;
+  int rc;
+  for (size_t limit = strlen(key) + 1, best; (best = longest_prefix(r, o, key, limit, &child));
+       limit = best)
+    if ((rc = resolve_at(r, child, key[best] ? key + best + 1 : key + best, depth + 1, out)))
+      return rc;
+  return 0;
+}
+
+/* 1 and *out when key names an object under o, 0 when it does not, TP_ELIMIT when the
+   search took more than RESOLVE_MAX_WORK steps. */
+static int resolve_at(struct resolver *r, const struct tp_pkobj *o, const char *key, int depth,
+                      const struct tp_pkobj **out) {
+  if (++r->work > RESOLVE_MAX_WORK)
+    return tp_err(TP_ELIMIT, r->path, -1,
+                  "key resolution gave up after %u steps (the checkpoint's objects contain "
+                  "each other, so the key matches in too many ways)",
+                  RESOLVE_MAX_WORK);
   if (!*key)
-    return o;
+    return *out = o, 1;
   if (depth > tp_limits_get()->max_depth)
-    return NULL;
+    return 0;
   if (o->type == TP_PK_LIST || o->type == TP_PK_TUPLE) {
     char *end;
     unsigned long long i = strtoull(key, &end, 10);
     if (end == key || (*end && *end != '.') || i >= o->n)
-      return NULL;
-    return resolve(o->v[i], *end ? end + 1 : end, depth + 1);
+      return 0;
+    return resolve_at(r, o->v[i], *end ? end + 1 : end, depth + 1, out);
   }
-  if (o->type != TP_PK_DICT)
-    return NULL;
-  for (size_t limit = strlen(key) + 1;; limit = best, best = 0) {
-    const struct tp_pkobj *child = NULL;
-    for (size_t i = 0; i + 1 < o->n; i += 2) {
-      const char *k = key_text(o->v[i], buf, sizeof buf);
-      size_t kl = k ? strlen(k) : 0;
-      if (k && kl > best && kl < limit && !strncmp(key, k, kl) &&
-          (key[kl] == '\0' || key[kl] == '.'))
-        best = kl, child = o->v[i + 1];
-    }
-    if (!child)
-      return NULL;
-    if ((r = resolve(child, key[best] ? key + best + 1 : key + best, depth + 1)))
-      return r;
-  }
+  return o->type == TP_PK_DICT ? resolve_dict(r, o, key, depth, out) : 0;
+}
+
+/* Resolve a dotted key, preferring the longest dict key at each level (state_dict
+   keys contain dots themselves) and falling back to shorter ones; *out NULL when absent. */
+static int resolve(const struct torch_file *f, const char *key, const struct tp_pkobj **out) {
+  struct resolver r = {.path = f->path};
+  int rc = resolve_at(&r, f->root, key, 0, out);
+  if (rc <= 0)
+    *out = NULL;
+  return rc < 0 ? rc : 0;
 }
 
 /* Materialise the object at name as a tensor: a tensor or a series. */
@@ -405,16 +513,17 @@ static int load_obj(struct torch_file *f, const struct tp_pkobj *o, const char *
 static int torch_load(const char *path, const char *key, struct tp_tensor **out) {
   struct torch_file f;
   struct tp_tensor_list *l = NULL;
-  const struct tp_pkobj *o;
+  const struct tp_pkobj *o = NULL;
   int rc = torch_open(&f, path);
   *out = NULL;
-  if (rc == 0 && (o = resolve(f.root, key, 0)) &&
-      (*key || o->type == TP_PK_TENSOR || is_series(o, 1)))
+  if (rc == 0)
+    rc = resolve(&f, key, &o);
+  if (rc == 0 && o && (*key || o->type == TP_PK_TENSOR || is_series(o, 1)))
     rc = load_obj(&f, o, key, out);
   else if (rc == 0 && (rc = torch_list_open(&f, &l)) == 0) {
-    if (!*key && l->n == 1 && (o = resolve(f.root, l->items[0].name, 0)))
+    if (!*key && l->n == 1 && (rc = resolve(&f, l->items[0].name, &o)) == 0 && o)
       rc = load_obj(&f, o, l->items[0].name, out);
-    else
+    else if (rc == 0)
       rc = tp__tensor_key_error(path, key, l);
   }
   tp_tensor_list_free(l);

@@ -6,11 +6,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "tap.h"
 #include "tp_error.h"
+#include "tp_io.h"
 #include "tp_tensor.h"
+
+/* A key of 45 segments on a dict holding itself under "a" and "a.a": 10^9 ways to split. */
+#define SELFREF_KEY "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.b"
 
 /* Groups: files written by tests/gen/tensors.py ("plain" needs only python,
    "numpy"/"torch" their library) and "real" files under $TP_FIXTURES. */
@@ -66,6 +72,9 @@ static const struct load_case loads[] = {
     {"torch", "torch_1d_zip.pt", "", 0, "float32 10", 0},
     {"torch", "torch_1d_legacy.pt", "", 0, "float32 10", 0},
     {"torch", "torch_floats.pt", "", 0, "float64 3", 0},
+    {"plain", "torch_shared_series.pt", "", 0, "float32 32", 0},
+    {"plain", "torch_many_storages.pt", "", 0, "float32 8", 0},
+    {"torch", "torch_legacy_keys_big.pt", "t19999", 0, "float32 1", 0},
     {"real", "pos_embeddings/microgpt-pos_emb-256x64-MicroGptTest.pt",
      "model_state._orig_mod.pos_emb", 0, "float32 1x256x64", 2.09060896},
     {"real", "pos_embeddings/nanogpt-wpe-8x16-GPT_by_Hand.pt", "model.transformer.wpe.weight", 0,
@@ -119,6 +128,7 @@ static const struct load_case loads[] = {
     {"torch", "bad_torch_module.pt", "", TP_EUNSAFE, "'torch.nn.modules.linear.Linear'", 0},
     {"torch", "bad_torch_trunc.pt", "", TP_ECORRUPT, "zip", 0},
     {"torch", "bad_torch_legacy_trunc.pt", "", TP_ECORRUPT, "more than the file holds", 0},
+    {"plain", "torch_selfref.pt", SELFREF_KEY, TP_ELIMIT, "key resolution gave up", 0},
 };
 #define NLOADS (sizeof loads / sizeof loads[0])
 
@@ -151,6 +161,25 @@ static const struct list_case lists[] = {
      "model.decoder.embed_positions._float_tensor", "float32 1"},
 };
 #define NLISTS (sizeof lists / sizeof lists[0])
+
+/* Loads under a lowered byte limit, which bounds everything one file makes the reader
+   allocate, not only each allocation. */
+struct limit_case {
+  const char *group, *file;
+  uint64_t max_bytes;
+  int want;         /* 0 or the TP_E… code */
+  const char *text; /* good: "dtype shape"; bad: message fragment */
+};
+
+static const struct limit_case limits[] = {
+    /* 32 scalars on one 4 MiB storage: read once, 4 MiB in all (not 128 MiB) */
+    {"plain", "torch_shared_series.pt", 16u << 20, 0, "float32 32"},
+    /* 8 storages of 1 MiB, each under the limit, together over it */
+    {"plain", "torch_many_storages.pt", 4u << 20, TP_ELIMIT,
+     "in all for this file, over the limit of 4194304 (raise it with TRAINPLOT_MAX_BYTES)"},
+    {"plain", "torch_many_storages.pt", 16u << 20, 0, "float32 8"},
+};
+#define NLIMITS (sizeof limits / sizeof limits[0])
 
 /* IEEE half and bfloat16 bit patterns against their exact values. */
 struct half_case {
@@ -323,6 +352,87 @@ static void run_core(void) {
   tp_tensor_list_free(NULL);
 }
 
+static void run_limit(const struct limit_case *c) {
+  char path[4200], got[128] = "", msg[1024];
+  struct tp_limits saved = *tp_limits_get(), l = saved;
+  struct tp_tensor *t = NULL;
+  int rc;
+  file_path(path, sizeof path, c->group, c->file);
+  l.max_bytes = c->max_bytes;
+  tp_limits_set(&l);
+  rc = tp_tensor_load_file(path, "", &t);
+  tp_limits_set(&saved);
+  tp_err_format(msg, sizeof msg);
+  if (rc == 0)
+    describe(got, sizeof got, t->src_dtype, t->ndim, t->shape);
+  if (!tap_ok(rc == c->want && strstr(c->want ? msg : got, c->text) != NULL,
+              "tp_tensor_load_file - %s under a %llu-byte limit, expect %s '%s'", c->file,
+              (unsigned long long)c->max_bytes, c->want ? tp_errname(c->want) : "ok", c->text))
+    tap_diag("got %s, '%s': %s", tp_errname(rc), got, msg);
+  tp_tensor_free(t);
+}
+
+static double cpu_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Fastest of reps loads of key from file, in CPU seconds (-1 when a load fails). */
+static double time_load(const char *file, const char *key, int reps) {
+  char path[4200];
+  double best = -1;
+  file_path(path, sizeof path, "torch", file);
+  for (int i = 0; i < reps; i++) {
+    struct tp_tensor *t = NULL;
+    double t0 = cpu_seconds(), dt;
+    int rc = tp_tensor_load_file(path, key, &t);
+    dt = cpu_seconds() - t0;
+    tp_tensor_free(t);
+    if (rc < 0)
+      return -1;
+    if (best < 0 || dt < best)
+      best = dt;
+  }
+  return best;
+}
+
+/* Bounded work: the peak memory of a series on one shared storage, and the time of a
+   legacy file with 10x the storage keys of another (linear ~10x, quadratic ~100x). */
+#define NBOUNDED 2
+static void run_bounded(void) {
+  char path[4200];
+  struct rusage r0, r1;
+  struct tp_tensor *t = NULL;
+  double small, big;
+  long grown;
+  int rc;
+  file_path(path, sizeof path, "plain", "torch_shared_series.pt");
+  getrusage(RUSAGE_SELF, &r0);
+  rc = tp_tensor_load_file(path, "", &t);
+  getrusage(RUSAGE_SELF, &r1);
+  tp_tensor_free(t);
+  grown = r1.ru_maxrss - r0.ru_maxrss;
+  if (!have("plain"))
+    tap_skip(1, why_missing("plain"));
+  else if (!tap_ok(rc == 0 && grown < 48 * 1024,
+                   "tp_tensor_load_file - 32 scalars on one 4 MiB storage, expect the storage "
+                   "read once (peak memory grows under 48 MiB, not 128)"))
+    tap_diag("rc %s, peak grew by %ld KiB", tp_errname(rc), grown);
+  if (!have("torch")) {
+    tap_skip(1, why_missing("torch"));
+    return;
+  }
+  small = time_load("torch_legacy_keys_small.pt", "t1999", 5);
+  big = time_load("torch_legacy_keys_big.pt", "t19999", 2);
+  if (!tap_ok(small > 0 && big > 0 && big < 40 * small,
+              "tp_tensor_load_file - legacy file with 20000 storage keys vs 2000, expect CPU "
+              "time under 40x (linear: ~10x, quadratic: ~100x)"))
+    tap_diag("small %.4f s, big %.4f s", small, big);
+  else
+    tap_diag("legacy keys: small %.4f s, big %.4f s, ratio %.1f", small, big, big / small);
+}
+
 /* Run the generator into the scratch directory; record which groups it wrote. */
 static void generate(void) {
   const char *py = getenv("TP_PYTHON3"), *src = getenv("top_srcdir");
@@ -344,7 +454,7 @@ static void generate(void) {
 }
 
 int main(void) {
-  int plan = (int)(NLISTS + NHALVES) + NCORE;
+  int plan = (int)(NLISTS + NHALVES + NLIMITS) + NCORE + NBOUNDED;
   struct stat st;
   char cmd[4200];
   fixtures = getenv("TP_FIXTURES");
@@ -356,8 +466,14 @@ int main(void) {
   generate();
   if (!groups[0])
     tap_diag("generator did not run; see %s/gen.log", dir);
+  run_bounded(); /* first: its peak-memory check needs a low peak to start from */
   run_halves();
   run_core();
+  for (size_t i = 0; i < NLIMITS; i++)
+    if (have(limits[i].group))
+      run_limit(&limits[i]);
+    else
+      tap_skip(1, why_missing(limits[i].group));
   for (size_t i = 0; i < NLOADS; i++)
     if (have(loads[i].group))
       run_load(&loads[i]);

@@ -49,8 +49,8 @@ def pk_call(mod, name, arg):
     return pk_global(mod, name) + b"(" + pk_str(arg) + b"tR"
 
 
-def torch_zip(name, pickle_bytes, storages=None):
-    with zipfile.ZipFile(path(name), "w", zipfile.ZIP_STORED) as z:
+def torch_zip(name, pickle_bytes, storages=None, method=zipfile.ZIP_STORED):
+    with zipfile.ZipFile(path(name), "w", method) as z:
         z.writestr("archive/data.pkl", pickle_bytes)
         z.writestr("archive/byteorder", "little")
         for key, data in (storages or {}).items():
@@ -65,6 +65,37 @@ def tensor_pickle(numel, offset, size, stride):
     return (b"\x80\x02" + pk_global("torch._utils", "_rebuild_tensor_v2") + b"(" + pid
             + b"J" + struct.pack("<i", offset) + tup(size) + tup(stride) + b"\x89"
             + pk_global("collections", "OrderedDict") + b")R" + b"tR.")
+
+
+def scalars_pickle(keys, numel):
+    """A list of 0-dim tensors, element i on FloatStorage keys[i] (memo makes each ~20 bytes)."""
+    out = b"\x80\x02]q\x00("
+    for i, key in enumerate(keys):
+        if i == 0:
+            head = pk_global("torch._utils", "_rebuild_tensor_v2") + b"q\x01"
+            cls = pk_global("torch", "FloatStorage") + b"q\x02"
+            od = pk_global("collections", "OrderedDict") + b"q\x03"
+        else:
+            head, cls, od = b"h\x01", b"h\x02", b"h\x03"
+        pid = b"(" + pk_str("storage") + cls + pk_str(key) + pk_str("cpu") + b"J" + struct.pack("<i", numel) + b"tQ"
+        out += head + b"(" + pid + b"J" + struct.pack("<i", i) + b")" + b")" + b"\x89" + od + b")R" + b"tR"
+    return out + b"e."
+
+
+def shared_storage_files():
+    """Series of scalars on storages far bigger than the file: read once, limits on the sum."""
+    mb = 1 << 20
+    zeros = bytes(4 * mb)  # 1 Mi float32 zeros, a few KB once deflated
+    torch_zip("torch_shared_series.pt", scalars_pickle(["0"] * 32, mb), {"0": zeros},
+              zipfile.ZIP_DEFLATED)
+    ref("torch_shared_series.pt", [32], [0.0] * 32)
+    keys = [str(i) for i in range(8)]
+    torch_zip("torch_many_storages.pt", scalars_pickle(keys, mb // 4),
+              {k: bytes(mb) for k in keys}, zipfile.ZIP_DEFLATED)
+    ref("torch_many_storages.pt", [8], [0.0] * 8)
+    # a dict holding itself under "a" and "a.a": a key of 44 a's and a b has 10^9 parses
+    torch_zip("torch_selfref.pt", b"\x80\x02}q\x00(" + pk_str("a") + b"h\x00" + pk_str("a.a")
+              + b"h\x00u.")
 
 
 def plain():
@@ -125,6 +156,7 @@ def plain():
     torch_zip("torch_crafted_view.pt", tensor_pickle(12, 1, [2, 3], [1, 4]),
               {"0": struct.pack("<12f", *range(12))})
     ref("torch_crafted_view.pt", [2, 3], [1, 5, 9, 2, 6, 10])
+    shared_storage_files()
 
 
 def numpy_files(np):
@@ -216,6 +248,11 @@ def torch_files(torch):
     torch.save(torch.nn.Linear(2, 3), path("bad_torch_module.pt"))
     torch.save([0.5, 1.5, 2.0], path("torch_floats.pt"))
     ref("torch_floats.pt", [3], [0.5, 1.5, 2.0])
+    # legacy files with many storage keys, 10x apart, for the bounded-work test
+    for name, n in (("torch_legacy_keys_small.pt", 2000), ("torch_legacy_keys_big.pt", 20000)):
+        torch.save({"t%d" % i: torch.tensor([float(i)]) for i in range(n)}, path(name),
+                   _use_new_zipfile_serialization=False)
+        ref("%s@t%d" % (name, n - 1), [1], [float(n - 1)])
     cut("torch_zip.pt", "bad_torch_trunc.pt", -100)
     cut("torch_legacy.pt", "bad_torch_legacy_trunc.pt", -100)
     groups.append("torch")
