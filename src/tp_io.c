@@ -92,6 +92,10 @@ int tp_limits_check(void) {
 }
 
 void tp_limits_set(const struct tp_limits *l) {
+  if (!l) {
+    limits_ready = 0; /* read the environment again at the next use */
+    return;
+  }
   limits = *l;
   limits_ready = 1;
   bad_limit_var = NULL;
@@ -212,8 +216,11 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc) {
         return;
       }
     }
-  /* Not ours: the previous disposition handles the fault when the access repeats. */
+  /* Not ours: the previous disposition handles a fault when the access repeats, and a
+     SIGBUS that was sent (kill, raise) is sent again to it. */
   sigaction(sig, &map_saved, NULL);
+  if (si->si_code <= 0)
+    raise(sig);
 }
 
 static void map_register(const void *data, size_t size) {

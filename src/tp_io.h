@@ -15,7 +15,7 @@ struct tp_limits {
 /* The limits in force; a malformed variable leaves its default here, and tp_limits_check
    is what reports it. */
 const struct tp_limits *tp_limits_get(void);
-void tp_limits_set(const struct tp_limits *l);
+void tp_limits_set(const struct tp_limits *l); /* NULL: read the environment again */
 /* 0, or TP_EINVAL naming the limit variable whose value is not a size (garbage, a sign, a
    fraction, a unit other than K/M/G/T, zero or more than 64 bits). Every read calls it
    first, so a limit never fails open. */

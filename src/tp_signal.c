@@ -35,15 +35,20 @@ void tp_intr_enter(void) {
   sa.sa_handler = on_deferred;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;
-  for (size_t i = 0; i < NDEFERRED; i++)
-    sigaction(deferred[i], &sa, &saved[i]);
+  for (size_t i = 0; i < NDEFERRED; i++) {
+    /* An ignored signal (gnuplot in a shell's background job) stays ignored. */
+    if (sigaction(deferred[i], NULL, &saved[i]) == 0 && saved[i].sa_handler == SIG_IGN)
+      continue;
+    sigaction(deferred[i], &sa, NULL);
+  }
 }
 
 int tp_intr_leave(void) {
   if (depth == 0 || --depth > 0)
     return 0;
   for (size_t i = 0; i < NDEFERRED; i++)
-    sigaction(deferred[i], &saved[i], NULL);
+    if (saved[i].sa_handler != SIG_IGN)
+      sigaction(deferred[i], &saved[i], NULL);
   return atomic_exchange_explicit(&pending_sig, 0, memory_order_relaxed);
 }
 
@@ -138,6 +143,11 @@ void tp_signals_cleanup_on_exit(void) {
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_fatal;
   sigfillset(&sa.sa_mask);
-  for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+  for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) {
+    struct sigaction old;
+    /* A signal the caller ignores (nohup, a shell's background job) stays ignored. */
+    if (sigaction(fatal[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+      continue;
     sigaction(fatal[i], &sa, NULL);
+  }
 }
