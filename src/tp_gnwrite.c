@@ -8,6 +8,11 @@
 #include "tp_error.h"
 #include "tp_gnwrite.h"
 #include "tp_io.h"
+#include "tp_signal.h"
+#include "tp_text.h"
+
+/* Rows written between two polls for a deferred interrupt (a few MB of text). */
+#define POLL_ROWS ((size_t)1 << 17)
 
 /* gnuplot reads "NaN" as a missing value; printf's "nan"/"inf" it may not. */
 static void num(FILE *fp, const char *sep, double x) {
@@ -39,8 +44,14 @@ static void none(FILE *fp, int ncol) {
 static void header(FILE *fp, const struct tp_gn_data *d) {
   const struct tp_stats *st = d->st;
   const struct tp_spikes *sp = d->sp;
-  fprintf(fp, "# trainplot gradnorm data: %s (format %s, key %s, %zu points)\n",
-          d->source ? d->source : "-", d->s->format, d->s->key, d->s->n);
+  /* The names come from the file and its log: escaped, so none can start a data row. */
+  fputs("# trainplot gradnorm data: ", fp);
+  tp_text_fputs(d->source ? d->source : "-", fp);
+  fputs(" (format ", fp);
+  tp_text_fputs(d->s->format, fp);
+  fputs(", key ", fp);
+  tp_text_fputs(d->s->key, fp);
+  fprintf(fp, ", %zu points)\n", d->s->n);
   if (st)
     fprintf(fp,
             "# statistics: count %zu, non-finite %zu, mean %.6g, sd %.6g, median %.6g, "
@@ -60,12 +71,14 @@ static void header(FILE *fp, const struct tp_gn_data *d) {
 }
 
 /* series, baseline and band over the kept indices. */
-static void curves(FILE *fp, const struct tp_gn_data *d, const size_t *idx, size_t m) {
+static int curves(FILE *fp, const struct tp_gn_data *d, const size_t *idx, size_t m) {
   const struct tp_series *s = d->s;
   double mn = d->st ? d->st->max_norm : NAN;
   block(fp, "series", isnan(mn) ? "step value" : "step value clipped", 1);
   for (size_t k = 0; k < m; k++) {
     size_t i = idx[k];
+    if (k % POLL_ROWS == 0 && tp_intr_pending())
+      return tp_intr_check();
     num(fp, "", tp_series_step(s, i));
     num(fp, " ", s->value[i]);
     if (!isnan(mn))
@@ -75,13 +88,18 @@ static void curves(FILE *fp, const struct tp_gn_data *d, const size_t *idx, size
   if (m == 0)
     none(fp, isnan(mn) ? 2 : 3);
   block(fp, "baseline", "step baseline", 0);
-  for (size_t k = 0; d->sp && k < m; k++)
+  for (size_t k = 0; d->sp && k < m; k++) {
+    if (k % POLL_ROWS == 0 && tp_intr_pending())
+      return tp_intr_check();
     fprintf(fp, "%.15g %.10g\n", tp_series_step(s, idx[k]), d->sp->baseline[idx[k]]);
+  }
   if (!d->sp || m == 0)
     none(fp, 2);
   block(fp, "band", "step lower upper", 0);
   for (size_t k = 0, any = 0; d->sp && k < m; k++) {
     double b = d->sp->baseline[idx[k]], u = d->sp->upper[idx[k]];
+    if (k % POLL_ROWS == 0 && tp_intr_pending())
+      return tp_intr_check();
     if (isfinite(u)) {
       fprintf(fp, "%.15g %.10g %.10g\n", tp_series_step(s, idx[k]), 2 * b - u, u);
       any = 1;
@@ -91,17 +109,21 @@ static void curves(FILE *fp, const struct tp_gn_data *d, const size_t *idx, size
   }
   if (!d->sp || m == 0)
     none(fp, 3);
+  return 0;
 }
 
 /* spikes, episodes and overflow blocks. */
-static void events(FILE *fp, const struct tp_gn_data *d) {
+static int events(FILE *fp, const struct tp_gn_data *d) {
   const struct tp_series *s = d->s;
   const struct tp_spikes *sp = d->sp;
   size_t k = 0;
   block(fp, "spikes", "step value", 0);
-  for (size_t i = 0; sp && i < s->n; i++)
+  for (size_t i = 0; sp && i < s->n; i++) {
+    if (i % POLL_ROWS == 0 && tp_intr_pending())
+      return tp_intr_check();
     if (tp_spikes_flagged(sp, s->value, i))
       fprintf(fp, "%.15g %.10g\n", tp_series_step(s, i), s->value[i]), k++;
+  }
   if (k == 0)
     none(fp, 2);
   block(fp, "episodes", "rank start end peak_step peak baseline ratio score", 0);
@@ -120,11 +142,15 @@ static void events(FILE *fp, const struct tp_gn_data *d) {
   for (size_t i = 0; i < s->n_overflow; i++)
     fprintf(fp, "%.15g 1\n", s->overflow_step[i]);
   k = s->n_overflow;
-  for (size_t i = 0; i < s->n; i++)
+  for (size_t i = 0; i < s->n; i++) {
+    if (i % POLL_ROWS == 0 && tp_intr_pending())
+      return tp_intr_check();
     if (!isfinite(s->value[i]))
       fprintf(fp, "%.15g 2\n", tp_series_step(s, i)), k++;
+  }
   if (k == 0)
     none(fp, 2);
+  return 0;
 }
 
 /* All indices of finite points, when no decimation is asked for. */
@@ -159,9 +185,12 @@ int tp_gn_write_stream(FILE *fp, const struct tp_gn_data *d, size_t *rows) {
   if (d->columns && m < d->s->n)
     fprintf(fp, "# display: %zu of %zu points kept (min/max envelope over %zu columns, "
                 "every spike point kept)\n", m, d->s->n, d->columns);
-  curves(fp, d, idx, m);
-  events(fp, d);
+  rc = curves(fp, d, idx, m);
+  if (rc == 0)
+    rc = events(fp, d);
   free(idx);
+  if (rc < 0)
+    return rc;
   if (rows)
     *rows = m;
   if (ferror(fp))

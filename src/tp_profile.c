@@ -8,6 +8,7 @@
 
 #include "tp_error.h"
 #include "tp_io.h"
+#include "tp_signal.h"
 #include "tp_sim.h"
 
 /* On the cosine scale, where 1 is identical: a sinusoidal table's profile
@@ -87,6 +88,8 @@ static void offset_gaps(double *mean, double *mn, double *mx, const double *cnt,
       imin[k] = imax[k] = 0;                                                      \
     for (size_t i = 0; i + k0 < n; i++) {                                         \
       const T *r = c + i * n + i;                                                 \
+      if (i % 256 == 0 && tp_intr_pending())                                      \
+        break;                                                                    \
       size_t e = n - i < k1 ? n - i : k1;                                         \
       uint32_t row = (uint32_t)i;                                                 \
       for (size_t k = k0; k < e; k++) {                                           \
@@ -203,6 +206,8 @@ static void *self_run(void *arg) {
   size_t n = s->n;
   int lower = s->metric == TP_METRIC_EUCLIDEAN;
   for (size_t i = j->i0; i < j->i1; i++) {
+    if (i % 256 == 0 && tp_intr_pending())
+      break;
     if (isnan(tp_simmat_get(s, i, i)))
       continue;
     j->defined++;
@@ -256,7 +261,13 @@ int tp_profile_compute(const struct tp_simmat *s, struct tp_profile **out) {
   free(idx);
   profile_shape(p, s->metric, y);
   free(y);
-  count_self_max(s, p);
+  if (!tp_intr_pending())
+    count_self_max(s, p);
+  /* Both passes read every cell; each part stops at its next rows once a signal is pending. */
+  if (tp_intr_pending()) {
+    tp_profile_free(p);
+    return tp_intr_check();
+  }
   *out = p;
   return 0;
 }

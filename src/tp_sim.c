@@ -360,7 +360,7 @@ static void mirror_finish_f(float *c, size_t n, size_t r0, size_t r1, const floa
   tile_fn tile = mirror_tile(&w);
   for (size_t i = r0; inv && i < r1; i++)
     c[i * n + i] = c[i * n + i] * inv[i] * inv[i];
-  for (size_t ib = r0; ib < r1; ib += MIRROR_BLOCK)
+  for (size_t ib = r0; ib < r1 && !tp_intr_pending(); ib += MIRROR_BLOCK)
     for (size_t jb = ib; jb < n; jb += MIRROR_BLOCK)
       mirror_block_f(c, n, ib, ib + MIRROR_BLOCK < n ? ib + MIRROR_BLOCK : n, jb,
                      jb + MIRROR_BLOCK < n ? jb + MIRROR_BLOCK : n, tile, w, inv);
@@ -370,7 +370,7 @@ static void mirror_finish_d(double *c, size_t n, size_t r0, size_t r1,
                             const double *inv) {
   for (size_t i = r0; inv && i < r1; i++)
     c[i * n + i] = c[i * n + i] * inv[i] * inv[i];
-  for (size_t ib = r0; ib < r1; ib += MIRROR_BLOCK)
+  for (size_t ib = r0; ib < r1 && !tp_intr_pending(); ib += MIRROR_BLOCK)
     for (size_t jb = ib; jb < n; jb += MIRROR_BLOCK)
       cells_d(c, n, ib, ib + MIRROR_BLOCK < n ? ib + MIRROR_BLOCK : n, jb,
               jb + MIRROR_BLOCK < n ? jb + MIRROR_BLOCK : n, inv);
@@ -413,6 +413,8 @@ static void mirror_parallel(void *c, size_t n, int dbl, const void *inv) {
     if (m == TP_METRIC_EUCLIDEAN) {                                            \
       for (size_t i = 0; i < n; i++) w->sq[i] = c[i * n + i];                  \
       for (size_t i = 0; i < n; i++) {                                         \
+        if (i % 64 == 0 && tp_intr_pending())                                  \
+          return;                                                              \
         for (size_t j = i + 1; j < n; j++) {                                   \
           double d2 = w->sq[i] + w->sq[j] - 2.0 * c[i * n + j];                \
           c[i * n + j] = (T)sqrt(d2 > 0 ? d2 : 0);                             \
@@ -490,16 +492,19 @@ static int sim_full(const struct work *w, struct tp_simmat *s) {
     cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)n, (int)w->d,
                 1.0, w->x, (int)w->d, 0.0, s->data, (int)n);
     blas_rest(n);
-    finish_d(s->data, n, w, s->metric);
+    if (!tp_intr_pending())
+      finish_d(s->data, n, w, s->metric);
   } else {
     cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)n, (int)w->d,
                 1.0f, w->x, (int)w->d, 0.0f, s->data, (int)n);
     blas_rest(n);
-    finish_f(s->data, n, w, s->metric);
+    if (!tp_intr_pending())
+      finish_f(s->data, n, w, s->metric);
   }
   s->n = s->src_n = n;
   s->block = 1;
-  return 0;
+  /* syrk is one call; the finish stops at its next block once a signal is pending. */
+  return tp_intr_check();
 }
 
 static int sim_pooled(const struct work *w, const struct tp_sim_opts *o,
@@ -824,6 +829,9 @@ static int pool_run(const struct work *w, const struct tp_sim_opts *o,
   double total = (double)w->n * (w->n + 1) / 2, done = 0;
   for (size_t r0 = 0; r0 < w->n; r0 += tile_rows) {
     size_t r1 = r0 + tile_rows < w->n ? r0 + tile_rows : w->n;
+    int rc;
+    if ((rc = tp_intr_check()) < 0) /* once per tile: a few MB of products */
+      return rc;
     pool_tile(p, w, o, r0, r1);
     done += (double)(r1 - r0) * (w->n - r0);
     if (o->progress)

@@ -7,6 +7,7 @@
 
 #include "tp_error.h"
 #include "tp_io.h"
+#include "tp_signal.h"
 #include "tp_sim.h"
 
 /* Row r of full into the accumulators of its block row (acc, cnt: m cells), blocks k0..m
@@ -60,7 +61,7 @@ struct fold_job {
 
 static void *fold_run(void *arg) {
   struct fold_job *j = arg;
-  for (size_t a = j->a0; a < j->a1; a++)
+  for (size_t a = j->a0; a < j->a1 && !tp_intr_pending(); a++) /* per block row */
     for (size_t i = j->lo[a]; i < j->lo[a + 1]; i++)
       fold_row(j->full, j->lo, i, a, j->acc, j->cnt, j->m, j->want_max);
   return NULL;
@@ -109,6 +110,10 @@ int tp_sim_pool(const struct tp_simmat *full, size_t m, enum tp_pool how,
     a0 = job[k].a1;
   }
   tp_run_jobs(job, t, sizeof job[0], fold_run);
+  if ((rc = tp_intr_check()) < 0) {
+    free(s->data), free(s), free(acc), free(cnt), free(lo);
+    return rc;
+  }
   for (size_t a = 0; a < m; a++)
     for (size_t b = 0; b < a; b++)
       acc[a * m + b] = acc[b * m + a], cnt[a * m + b] = cnt[b * m + a];

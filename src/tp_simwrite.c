@@ -9,7 +9,19 @@
 
 #include "tp_error.h"
 #include "tp_io.h"
+#include "tp_signal.h"
 #include "tp_sim.h"
+
+/* Writers poll for a deferred interrupt once per POLL_CELLS cells (4 MB in binary). */
+#define POLL_CELLS ((size_t)1 << 20)
+
+/* Count cells written; TP_EINTR once a signal is pending, checked every POLL_CELLS. */
+static int poll_cells(size_t *count, size_t add) {
+  if ((*count += add) < POLL_CELLS)
+    return 0;
+  *count = 0;
+  return tp_intr_check();
+}
 
 /* The position a pooled cell stands for: the middle of its block. */
 static double cell_coord(const struct tp_simmat *s, size_t k) {
@@ -32,6 +44,7 @@ int tp_simwrite_binary(const struct tp_simmat *s, const char *path,
                        const char *input) {
   struct tp_out o;
   float *row = malloc((s->n + 1) * sizeof *row);
+  size_t cells = 0;
   int rc = row ? tp_out_open(&o, path, input)
                : tp_err(TP_ENOMEM, path, -1, "out of memory");
   if (rc < 0) {
@@ -52,6 +65,8 @@ int tp_simwrite_binary(const struct tp_simmat *s, const char *path,
     }
     if (fwrite(row, sizeof *row, s->n + 1, o.fp) != s->n + 1)
       rc = tp_err_errno(TP_EIO, path, "cannot write output");
+    else
+      rc = poll_cells(&cells, s->n + 1);
   }
   free(row);
   return finish(&o, rc);
@@ -59,11 +74,15 @@ int tp_simwrite_binary(const struct tp_simmat *s, const char *path,
 
 /* Rows of the matrix as text; NaN is written so gnuplot reads it as undefined. */
 static int put_rows(FILE *fp, const struct tp_simmat *s, const char *path) {
+  size_t cells = 0;
+  int rc;
   for (size_t i = 0; i < s->n; i++) {
     for (size_t j = 0; j < s->n; j++)
       fprintf(fp, j ? " %.7g" : "%.7g", tp_simmat_get(s, i, j));
     if (fputc('\n', fp) == EOF)
       return tp_err_errno(TP_EIO, path, "cannot write output");
+    if ((rc = poll_cells(&cells, s->n)) < 0)
+      return rc;
   }
   return 0;
 }
@@ -202,10 +221,13 @@ static int put_npy(FILE *fp, const struct tp_rows *r, const char *path) {
                            (unsigned char)(hlen >> 8)};
   fwrite(pre, 1, sizeof pre, fp);
   fprintf(fp, "%-*s\n", (int)(hlen - 1), head);
-  for (size_t k = 0; k < r->n * r->d; k++) {
+  for (size_t k = 0, cells = 0; k < r->n * r->d; k++) {
     float f = (float)row_get(r, k);
     unsigned char b[4];
     uint32_t u;
+    int rc;
+    if ((rc = poll_cells(&cells, 1)) < 0)
+      return rc;
     memcpy(&u, &f, 4);
     b[0] = u & 0xff, b[1] = (u >> 8) & 0xff, b[2] = (u >> 16) & 0xff,
     b[3] = (u >> 24) & 0xff;
@@ -216,8 +238,12 @@ static int put_npy(FILE *fp, const struct tp_rows *r, const char *path) {
 }
 
 static int put_table_text(FILE *fp, const struct tp_rows *r, const char *path) {
+  size_t cells = 0;
+  int rc;
   fprintf(fp, "# %zu x %zu\n", r->n, r->d);
   for (size_t i = 0; i < r->n; i++) {
+    if ((rc = poll_cells(&cells, r->d)) < 0)
+      return rc;
     for (size_t k = 0; k < r->d; k++)
       fprintf(fp, k ? " %.9g" : "%.9g", row_get(r, i * r->d + k));
     if (fputc('\n', fp) == EOF)

@@ -11,7 +11,12 @@
 
 #include "tp_error.h"
 #include "tp_io.h"
+#include "tp_signal.h"
 #include "tp_stats.h"
+
+/* Every pass over the series polls for a deferred interrupt once per POLL points (8 MB
+   of doubles), so a 10^9-point series stops within milliseconds, not a pass. */
+#define POLL ((size_t)1 << 20)
 
 /* One pass: the non-finite points by kind (and where the first one was), and the finite
    minimum and maximum with the step where each first occurs. */
@@ -20,6 +25,8 @@ static void census(struct tp_steps step, const double *value, size_t n, struct t
   double lo = INFINITY, hi = -INFINITY;
   for (size_t i = 0; i < n; i++) {
     double v = value[i];
+    if (i % POLL == 0 && tp_intr_pending())
+      break;
     if (isfinite(v)) {
       if (v < lo || imin == SIZE_MAX)
         lo = v, imin = i;
@@ -47,6 +54,8 @@ static void clipping(const double *value, size_t n, struct tp_stats *st) {
   double coef = 0;
   for (size_t i = 0; i < n; i++) {
     double v = value[i];
+    if (i % POLL == 0 && tp_intr_pending())
+      break;
     if (!isfinite(v))
       continue;
     if (v > st->max_norm) {
@@ -91,9 +100,14 @@ static int order_stats(const double *value, size_t n, size_t m, const size_t *ra
   int rc = 0;
   if (!count)
     return tp_err(TP_ENOMEM, NULL, -1, "cannot allocate the quantile counts");
-  for (size_t i = 0; i < n; i++)
-    if (isfinite(value[i]))
-      count[bucket_of(value[i])]++;
+  for (size_t b = 0; b < n && !tp_intr_pending(); b += POLL)
+    for (size_t i = b, e = n - b > POLL ? b + POLL : n; i < e; i++)
+      if (isfinite(value[i]))
+        count[bucket_of(value[i])]++;
+  if ((rc = tp_intr_check()) < 0) {
+    free(count);
+    return rc;
+  }
   /* walk the counts once for all ranks, smallest first: the asked ranks repeat and can
    * go down (m = 3 asks 1, 2, 1, 2, ...) */
   size_t order[MAXR];
@@ -122,6 +136,8 @@ static int order_stats(const double *value, size_t n, size_t m, const size_t *ra
                   (unsigned)count[bucket[k]]);
   if (rc == 0) {
     for (size_t i = 0; i < n; i++) {
+      if (i % POLL == 0 && (rc = tp_intr_check()) < 0)
+        break;
       if (!isfinite(value[i]))
         continue;
       size_t bi = bucket_of(value[i]);
@@ -134,7 +150,7 @@ static int order_stats(const double *value, size_t n, size_t m, const size_t *ra
     /* smallest rank first: after a selection everything from within[r] up is >= the
      * statistic, so the next rank in the bucket selects among that part only */
     size_t lo[MAXR] = {0};
-    for (size_t t = 0; t < nr; t++) {
+    for (size_t t = 0; t < nr && rc == 0; t++) {
       size_t r = order[t], k = slot_of[r], c = count[bucket[k]];
       out[r] = gsl_stats_select(buf[k] + lo[k], 1, c - lo[k], within[r] - lo[k]);
       lo[k] = within[r];
@@ -155,6 +171,8 @@ static double block_sum(const double *x, size_t m, double c, int sq) {
   double total = 0;
   for (size_t b = 0; b < m; b += 4096) {
     size_t e = m - b > 4096 ? b + 4096 : m, i = b;
+    if (b % POLL == 0 && tp_intr_pending())
+      break;
     double l[4] = {0, 0, 0, 0};
     for (; i + 4 <= e; i += 4)
       for (int k = 0; k < 4; k++) {
@@ -218,6 +236,8 @@ static int moments(const double *value, size_t n, struct tp_stats *st) {
     order_run(&job);
   if ((rc = job.rc) < 0)
     return tp_err_restore(&job.err); /* recorded on the thread that failed */
+  if ((rc = tp_intr_check()) < 0) /* the sums stopped early */
+    return rc;
   memcpy(os, job.out, sizeof os);
   for (int k = 0; k < 4; k++)
     *q[k] = delta[k] == 0 || lhs[k] + 1 >= m ? os[2 * k]
@@ -239,6 +259,8 @@ int tp_stats_compute(struct tp_steps step, const double *value, size_t n,
     return tp_err(TP_EINVAL, NULL, -1, "max_norm must be a positive number, got %g",
                   max_norm);
   census(step, value, n, st);
+  if (tp_intr_pending())
+    return tp_intr_check();
   st->count = n - st->nonfinite;
   if (st->count == 0)
     return 0; /* documented: all non-finite gives count 0 and NaN statistics */

@@ -1,16 +1,22 @@
 /* posemb numerics: similarity and pooling against brute force, profile, generator, writers. */
 #include "config.h"
 
+#include <dirent.h>
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tap.h"
 #include "tp_error.h"
 #include "tp_io.h"
 #include "tp_posemb.h"
+#include "tp_signal.h"
 #include "tp_sim.h"
 
 #define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -793,6 +799,139 @@ static void check_pick_key(void) {
 }
 #define NPICK 3
 
+/* ---- deferred interrupts: every long loop stops, frees and says TP_EINTR ---- */
+
+static double now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
+}
+
+/* A signal from another thread while the pooled path runs; the thread notes when. */
+struct raiser {
+  pthread_t th;
+  double at;
+};
+static void *raise_later(void *arg) {
+  struct raiser *r = arg;
+  struct timespec d = {0, 20 * 1000 * 1000};
+  nanosleep(&d, NULL);
+  r->at = now_ms();
+  raise(SIGINT); /* to this thread: handled (the flag set) before raise returns */
+  return NULL;
+}
+
+/* 1 when dir holds no hidden temporary of an atomic output. */
+static int no_temporaries(const char *dir) {
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  int clean = 1;
+  while (d && (e = readdir(d)))
+    clean &= strstr(e->d_name, ".tmp") == NULL;
+  if (d)
+    closedir(d);
+  return clean;
+}
+
+enum { INTR_SIM, INTR_POOLED, INTR_POOL, INTR_PROFILE, INTR_BINARY, INTR_TEXT };
+static const struct {
+  int what;
+  const char *name;
+} intrcases[] = {
+    {INTR_SIM, "tp_sim_compute - full 1500 x 64"},
+    {INTR_POOLED, "tp_sim_compute_profiled - pooled 1500 x 64 to 50"},
+    {INTR_POOL, "tp_sim_pool - 1500 x 1500 to 50"},
+    {INTR_PROFILE, "tp_profile_compute - 1500 x 1500"},
+    {INTR_BINARY, "tp_simwrite_binary - 1500 x 1500"},
+    {INTR_TEXT, "tp_simwrite_text - 1500 x 1500"},
+};
+#define NINTR (2 * NELEM(intrcases) + 2)
+
+static int intr_call(int what, const struct tp_rows *r, const struct tp_simmat *full,
+                     const char *path, struct tp_simmat **s, struct tp_profile **p) {
+  struct tp_sim_opts o = {.metric = TP_METRIC_COSINE, .pool = what == INTR_POOLED ? 50 : 0};
+  switch (what) {
+  case INTR_SIM: return tp_sim_compute(r, &o, s);
+  case INTR_POOLED: return tp_sim_compute_profiled(r, &o, s, p);
+  case INTR_POOL: return tp_sim_pool(full, 50, TP_POOL_MEAN, s);
+  case INTR_PROFILE: return tp_profile_compute(full, p);
+  case INTR_BINARY: return tp_simwrite_binary(full, path, NULL);
+  default: return tp_simwrite_text(full, path, NULL);
+  }
+}
+
+/* Each case: a SIGINT raised inside tp_intr_enter (the deferred handler only records it)
+   makes the call return TP_EINTR with nothing allocated or written; tp_intr_leave says
+   SIGINT; the same call without a signal then gives the result of a call made before. */
+static void check_interrupt(void) {
+  double *x = random_table(1500, 64, 3, 21);
+  struct tp_rows r = {.n = 1500, .d = 64, .dtype = TP_F64, .data = x};
+  struct tp_sim_opts o = {.metric = TP_METRIC_COSINE};
+  struct tp_simmat *full = NULL;
+  char path[512];
+  mkdir(tap_tmpdir(), 0700); /* check_writers removed it */
+  snprintf(path, sizeof path, "%s/intr.out", tap_tmpdir());
+  tp_sim_compute(&r, &o, &full);
+  for (int c = 0; c < NELEM(intrcases); c++) {
+    struct tp_simmat *s = NULL, *ref = NULL, *again = NULL;
+    struct tp_profile *p = NULL, *pref = NULL, *pagain = NULL;
+    int rc, sig, want, same;
+    unlink(path);
+    want = intr_call(intrcases[c].what, &r, full, path, &ref, &pref);
+    unlink(path);
+    tp_intr_enter();
+    raise(SIGINT);
+    rc = intr_call(intrcases[c].what, &r, full, path, &s, &p);
+    sig = tp_intr_leave();
+    tap_ok(rc == TP_EINTR && !s && !p && access(path, F_OK) != 0 &&
+               no_temporaries(tap_tmpdir()) && sig == SIGINT &&
+               !strcmp(tp_err_last()->detail, "interrupted"),
+           "%s, SIGINT pending, expect TP_EINTR, nothing returned or written, leave gives SIGINT",
+           intrcases[c].name);
+    rc = intr_call(intrcases[c].what, &r, full, path, &again, &pagain);
+    same = rc == 0 && want == 0;
+    if (same && ref)
+      same = again && again->n == ref->n &&
+             !memcmp(again->data, ref->data, ref->n * ref->n * sizeof(float));
+    if (same && pref)
+      same = pagain && !memcmp(pagain->mean, pref->mean, pref->n * sizeof(double));
+    tap_ok(same, "%s, no signal after one, expect the same result bit for bit",
+           intrcases[c].name);
+    tp_simmat_free(s), tp_simmat_free(ref), tp_simmat_free(again);
+    tp_profile_free(p), tp_profile_free(pref), tp_profile_free(pagain);
+  }
+  unlink(path);
+  rmdir(tap_tmpdir());
+  free(x);
+  tp_simmat_free(full);
+
+  /* A signal 20 ms into a pooled run of a 6000 x 256 table (about a second of work):
+     the tile loop notices within one tile. */
+  double *big = random_table(6000, 256, -1, 22);
+  struct tp_rows rb = {.n = 6000, .d = 256, .dtype = TP_F64, .data = big};
+  struct tp_sim_opts po = {.metric = TP_METRIC_COSINE, .pool = 100, .dbl = 1};
+  struct tp_simmat *s = NULL;
+  struct tp_profile *p = NULL;
+  struct raiser ra = {.at = 0};
+  int rc, started;
+  tp_intr_enter();
+  started = pthread_create(&ra.th, NULL, raise_later, &ra) == 0;
+  rc = tp_sim_compute_profiled(&rb, &po, &s, &p);
+  double back = now_ms();
+  if (started)
+    pthread_join(ra.th, NULL);
+  tp_intr_leave();
+  tap_ok(started && (rc == TP_EINTR ? !s && !p : rc == 0),
+         "tp_sim_compute_profiled - SIGINT from a thread 20 ms in, expect TP_EINTR (or done first)");
+  tap_diag("raise to return: %.1f ms (%s)", rc == TP_EINTR ? back - ra.at : -1.0,
+           rc == TP_EINTR ? "interrupted" : "finished before the signal");
+  tp_simmat_free(s), tp_profile_free(p);
+  free(big);
+  /* Outside enter/leave nothing is pending: a call runs to the end. */
+  tap_ok(tp_intr_pending() == 0 && tp_intr_check() == 0,
+         "tp_intr_check - after leave, expect nothing pending");
+}
+
 /* The course case end to end: generator, cosine, profile, summary sentences. */
 static void check_course_case(void) {
   struct tp_posemb *pe = NULL;
@@ -822,7 +961,7 @@ static void check_course_case(void) {
 #define NCOURSE 2
 
 int main(void) {
-  tap_plan(NSIM + NEDGE + NBUDGET + NF32 + NPROF + NSTREAM + NGEN + NPDISPLAY + NNONFINITE + NWRITE + NPICK + NCOURSE);
+  tap_plan(NSIM + NEDGE + NBUDGET + NF32 + NPROF + NSTREAM + NGEN + NPDISPLAY + NNONFINITE + NWRITE + NPICK + NINTR + NCOURSE);
   check_similarity();
   check_pool_from_full();
   check_sim_edges();
@@ -836,6 +975,7 @@ int main(void) {
   check_nonfinite();
   check_writers();
   check_pick_key();
+  check_interrupt();
   check_course_case();
   return tap_done();
 }

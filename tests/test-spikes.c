@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include "tap.h"
 #include "tp_error.h"
+#include "tp_signal.h"
 #include "tp_spikes.h"
 #include "tp_text.h"
 
@@ -386,15 +388,49 @@ static void check_recall(void) {
   }
 }
 
+/* A deferred SIGINT stops the chunked moving median at its next chunk: TP_EINTR from
+   tp_spikes_movmed and tp_spikes_detect, nothing returned, then the same result bit for
+   bit once no signal is pending. */
+static void check_interrupt(gsl_rng *r) {
+  const size_t n = 400000;
+  double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y), *ref = malloc(n * sizeof *ref);
+  struct tp_spike_opts o;
+  struct tp_spikes *sp = NULL, *want = NULL, *again = NULL;
+  struct tp_steps st = {NULL, 0, 1};
+  int rc1, rc2, sig;
+  for (size_t i = 0; i < n; i++)
+    x[i] = 1 + fabs(gsl_ran_gaussian(r, 1.0)) + (i % 50000 == 7 ? 40 : 0);
+  tp_spike_opts_init(&o);
+  tp_spikes_movmed(x, n, 101, 0, ref);
+  tp_spikes_detect(st, x, n, &o, &want);
+  tp_intr_enter();
+  raise(SIGINT);
+  rc1 = tp_spikes_movmed(x, n, 101, 0, y);
+  rc2 = tp_spikes_detect(st, x, n, &o, &sp);
+  sig = tp_intr_leave();
+  tap_ok(rc1 == TP_EINTR && sig == SIGINT,
+         "tp_spikes_movmed - 4e5 points, SIGINT pending, expect TP_EINTR");
+  tap_ok(rc2 == TP_EINTR && !sp, "tp_spikes_detect - 4e5 points, SIGINT pending, expect TP_EINTR");
+  tap_ok(tp_spikes_movmed(x, n, 101, 0, y) == 0 && !memcmp(y, ref, n * sizeof *y) &&
+             tp_spikes_detect(st, x, n, &o, &again) == 0 && want &&
+             again->n_found == want->n_found &&
+             !memcmp(again->upper, want->upper, n * sizeof(double)),
+         "tp_spikes_detect - 4e5 points, no signal after one, expect the same result bit for bit");
+  tp_spikes_free(sp), tp_spikes_free(want), tp_spikes_free(again);
+  free(x), free(y), free(ref);
+}
+#define NINTR 3
+
 int main(void) {
   gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
   gsl_set_error_handler_off();
   gsl_rng_set(r, 42);
-  tap_plan((int)(2 * NMOV + NOPT + NOPT_MORE + NEDGE + 2 * NRECALL));
+  tap_plan((int)(2 * NMOV + NOPT + NOPT_MORE + NEDGE + 2 * NRECALL + NINTR));
   check_movstat(r);
   check_options();
   check_edges(r);
   check_recall();
+  check_interrupt(r);
   gsl_rng_free(r);
   return tap_done();
 }
