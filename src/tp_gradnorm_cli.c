@@ -14,8 +14,10 @@
 #include "tp_gnwrite.h"
 #include "tp_gradnorm.h"
 #include "tp_series.h"
+#include "tp_signal.h"
 #include "tp_spikes.h"
 #include "tp_stats.h"
+#include "tp_text.h"
 
 struct cli {
   const char *log, *out;
@@ -58,10 +60,14 @@ static int fail(const char *file) {
   char buf[1200];
   const struct tp_errinfo *e = tp_err_last();
   tp_err_format(buf, sizeof buf);
-  if (e->file[0] || !file)
-    fprintf(stderr, "trainplot: %s\n", buf);
-  else
-    fprintf(stderr, "trainplot: %s: %s\n", file, buf);
+  /* File names and keys in the message are escaped: one inert line on a terminal. */
+  fputs("trainplot: ", stderr);
+  if (!e->file[0] && file) {
+    tp_text_fputs(file, stderr);
+    fputs(": ", stderr);
+  }
+  tp_text_fputs(buf, stderr);
+  fputc('\n', stderr);
   return e->code == TP_ENOMEM || e->code == TP_EINTERNAL || e->code == TP_ENUMERIC ? 2 : 1;
 }
 
@@ -201,8 +207,13 @@ static void stats_json(const struct tp_stats *st) {
 
 static void stats_text(const struct cli *c, const struct tp_series *s,
                        const struct tp_stats *st) {
-  printf("file            %s\nformat          %s\nkey             %s\n", c->log, s->format,
-         s->key);
+  fputs("file            ", stdout);
+  tp_text_fputs(c->log, stdout);
+  fputs("\nformat          ", stdout);
+  tp_text_fputs(s->format, stdout);
+  fputs("\nkey             ", stdout);
+  tp_text_fputs(s->key, stdout);
+  putchar('\n');
   printf("count           %zu\nnon-finite      %zu (NaN %zu, +inf %zu, -inf %zu)\n",
          st->count, st->nonfinite, st->n_nan, st->n_posinf, st->n_neginf);
   if (st->nonfinite)
@@ -300,8 +311,13 @@ static void spikes_json(const struct tp_series *s, const struct tp_spikes *sp) {
 static void spikes_text(const struct cli *c, const struct tp_series *s,
                         const struct tp_spikes *sp) {
   const struct tp_spike_opts *o = &sp->opts;
-  printf("# %s: %zu points (%s, key %s); method %s, window %zu, threshold %g%s\n", c->log,
-         s->n, s->format, s->key, o->method, o->window, o->threshold,
+  fputs("# ", stdout);
+  tp_text_fputs(c->log, stdout);
+  printf(": %zu points (", s->n);
+  tp_text_fputs(s->format, stdout);
+  fputs(", key ", stdout);
+  tp_text_fputs(s->key, stdout);
+  printf("); method %s, window %zu, threshold %g%s\n", o->method, o->window, o->threshold,
          o->causal ? ", causal" : "");
   printf("# %zu episode%s found%s\n", sp->n_found, sp->n_found == 1 ? "" : "s",
          sp->n_ep < sp->n_found ? ", the most severe shown" : "");
@@ -343,6 +359,7 @@ static int run_spikes(const struct cli *c) {
 int tp_gradnorm_main(int argc, char **argv) {
   struct cli c;
   gsl_set_error_handler_off();
+  tp_signals_cleanup_on_exit();
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
     FILE *fp = argc < 2 ? stderr : stdout;
     for (size_t i = 0; i < TP_GRADNORM_NCOMMANDS; i++)

@@ -9,7 +9,7 @@ HF="$F/hf_trainer_state"
 [ -d "$F" ] || skip_all "real fixtures not found at '$F'"
 [ -x "$PY" ] || skip_all "python3 not found (TP_PYTHON3='$PY'), needed for the JSON checks"
 "$T" --list 2>/dev/null | grep -q '^gradnorm ' || skip_all "gradnorm module not loadable"
-tap_plan 20
+tap_plan 24
 
 # json_has FILE EXPR: python3 evaluates EXPR on the parsed JSON as j.
 json_has() { "$PY" -c "import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if ($2) else 1)" "$1"; }
@@ -60,4 +60,17 @@ ok "gradnorm spikes - --bogus, expect exit 1 and the usage" \
   sh -c "'$T' gradnorm spikes '$HF/hf-trainer_state-Star.json' --bogus 2> '$D/err'; test \$? -eq 1 && grep -q 'usage: trainplot gradnorm spikes' '$D/err'"
 ok "gradnorm spikes - --method threshold without a value, expect exit 1 naming max_norm" \
   sh -c "'$T' gradnorm spikes '$HF/hf-trainer_state-Star.json' --method threshold 2> '$D/err'; test \$? -eq 1 && grep -q 'max_norm' '$D/err'"
+# A log whose name holds a newline and an ESC sequence: the name is echoed in comments
+# and messages, where it must neither start a data row nor reach a terminal raw.
+BAD="$D/$(printf 'a\nb\033[31m').log"
+awk 'BEGIN { for (i = 1; i <= 300; i++) print i, (i == 150 ? 50 : 1 + 0.01 * (i % 7)) }' > "$BAD"
+ESC=$(printf '\033')
+ok "gradnorm spikes - -o for a log named 'a\\nb\\e[31m.log', expect no injected row and no raw ESC" \
+  sh -c "'$T' gradnorm spikes \"\$1\" -o '$D/bad.dat' > '$D/bad.out' && ! grep -q '^b' '$D/bad.dat' && ! grep -q '$ESC' '$D/bad.dat' && grep -qF 'data: $D/a\\nb\\x1b[31m.log (format plain' '$D/bad.dat'" sh "$BAD"
+ok "gradnorm spikes - text for that log, expect the name escaped on one line" \
+  sh -c "! grep -q '$ESC' '$D/bad.out' && grep -qF '# $D/a\\nb\\x1b[31m.log: 300 points' '$D/bad.out' && ! grep -q '^b' '$D/bad.out'"
+ok "gradnorm stats - text for that log, expect the name escaped on one line" \
+  sh -c "'$T' gradnorm stats \"\$1\" > '$D/bad.st' && ! grep -q '$ESC' '$D/bad.st' && grep -qF 'file            $D/a\\nb\\x1b[31m.log' '$D/bad.st'" sh "$BAD"
+ok "gradnorm stats - missing log with that kind of name, expect one escaped line on stderr" \
+  sh -c "'$T' gradnorm stats \"\$1.gone\" 2> '$D/bad.err'; test \$? -eq 1 && test \$(wc -l < '$D/bad.err') -eq 1 && ! grep -q '$ESC' '$D/bad.err'" sh "$BAD"
 tap_done

@@ -5,7 +5,7 @@ T="$TRAINPLOT"
 D="$TP_TMP"
 SPEC='sinusoidal:100x16,padding_idx=1'
 PY="${TP_PYTHON3:-}"
-tap_plan 30
+tap_plan 33
 
 # json_has FILE EXPR: python3 evaluates EXPR on the parsed JSON as j (needs no numpy).
 json_has() { "$PY" -c "import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if ($2) else 1)" "$1"; }
@@ -58,6 +58,9 @@ table = open(d + "/t.npy", "rb").read()
 with zipfile.ZipFile(d + "/ckpt.npz", "w") as z:
     z.writestr("encoder.embed_tokens.weight.npy", table)
     z.writestr("decoder.embed_positions.weights.npy", table)
+with zipfile.ZipFile(d + "/esc.npz", "w") as z:
+    z.writestr("pos\x1b[31m\nembed_positions.weight.npy", table)
+    z.writestr("tok.weight.npy", table)
 with zipfile.ZipFile(d + "/two.npz", "w") as z:
     z.writestr("encoder.embed_positions.weight.npy", table)
     z.writestr("decoder.embed_positions.weight.npy", table)
@@ -67,12 +70,15 @@ EOF
     json_has "$D/l.json" "j['file'].endswith('ckpt.npz') and j['format'] and len(j['tensors']) == 2 and j['tensors'][0]['shape'] == [100, 16] and j['tensors'][0]['dtype'] == 'float32' and set(j['tensors'][0]) == {'name', 'dtype', 'shape'}"
   ok "posemb summary - no key, one positional table, expect it used and named on stderr" \
     sh -c "'$T' posemb summary '$D/ckpt.npz' --json > '$D/s.json' 2>'$D/e' && grep -q \"using 'decoder.embed_positions.weights'\" '$D/e' && \"$PY\" -c \"import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if j['key'] == 'decoder.embed_positions.weights' and j['rows'] == 100 and j['zero_rows'] == [1] and isinstance(j['sentences'], list) else 1)\" '$D/s.json'"
+  ok "posemb list - a tensor named 'pos\\e[31m\\nembed_positions.weight', expect two lines, the name escaped, no raw ESC" \
+    sh -c "'$T' posemb list '$D/esc.npz' > '$D/esc.txt' && test \$(wc -l < '$D/esc.txt') -eq 2 && grep -qF 'pos\\x1b[31m\\nembed_positions.weight	float32	100x16	positional' '$D/esc.txt' && ! grep -q \"\$(printf '\\033')\" '$D/esc.txt'"
   ok "posemb summary - two positional tables, expect exit 1 listing both" \
     sh -c "'$T' posemb summary '$D/two.npz' 2>'$D/e'; test \$? -eq 1 && grep -q 'encoder.embed_positions.weight' '$D/e' && grep -q 'decoder.embed_positions.weight' '$D/e'"
   ok "posemb export - bad key, expect exit 1 and the key named" \
     sh -c "'$T' posemb export '$D/ckpt.npz' --key nope -o '$D/x.npy' 2>'$D/e'; test \$? -eq 1 && grep -q \"'nope'\" '$D/e' && test ! -e '$D/x.npy'"
 else
   skip "python3 with json/zipfile not available (TP_PYTHON3='$PY')"
+  skip "python3 with json/zipfile not available"
   skip "python3 with json/zipfile not available"
   skip "python3 with json/zipfile not available"
   skip "python3 with json/zipfile not available"
@@ -105,6 +111,12 @@ ok "posemb similarity - 80 KB N x 1 .npy without --pool, expect exit 1 naming th
   sh -c "ulimit -v $CAP; '$T' posemb similarity '$D/long.npy' -o '$D/l.bin' 2>'$D/e'; test \$? -eq 1 && grep -q \"^trainplot: $D/long.npy: .*budget.*--pool SIZE\" '$D/e' && test ! -e '$D/l.bin'"
 ok "posemb similarity - 80 KB N x 1 .npy with --pool 64, expect a 65x65 float32 file" \
   sh -c "ulimit -v $CAP; '$T' posemb similarity '$D/long.npy' --pool 64 -o '$D/l.bin' && test \$(wc -c < '$D/l.bin') -eq 16900"
+BAD="$D/$(printf 'a\nb\033[31m').npy"
+cp "$D/long.npy" "$BAD"
+ok "posemb summary - a long table named 'a\\nb\\e[31m.npy', expect the note on one line, the name escaped" \
+  sh -c "'$T' posemb summary \"\$1\" > '$D/bad.out' 2> '$D/bad.err' && test \$(wc -l < '$D/bad.err') -eq 1 && grep -qF '$D/a\\nb\\x1b[31m.npy: a 20448 x 20448 matrix' '$D/bad.err' && ! grep -q \"\$(printf '\\033')\" '$D/bad.err' '$D/bad.out'" sh "$BAD"
+ok "posemb summary - a missing file with that kind of name, expect one escaped line on stderr" \
+  sh -c "'$T' posemb summary \"\$1.gone\" 2> '$D/bad.err'; test \$? -eq 1 && test \$(wc -l < '$D/bad.err') -eq 1 && ! grep -q \"\$(printf '\\033')\" '$D/bad.err'" sh "$BAD"
 ok "posemb similarity - successful runs, expect no temporary files left" \
   sh -c "! ls -a '$D' | grep -q '\\.tmp'"
 tap_done
