@@ -1,8 +1,10 @@
 /* TensorBoard event files: TFRecord framing (u64 length, masked CRC32C of the length, data,
    masked CRC32C of the data) around Event protobufs decoded with protobuf-c (tp_tfevent.proto).
    A scalar is Summary.Value.simple_value or a one-element float/double/half/bf16 tensor.
-   A bad length CRC loses the framing (error); a bad data CRC or a truncated last record
-   (a file still being written) is a malformed record, reported by its 1-based record index. */
+   A bad length CRC loses the framing (error); a bad data CRC, a length that runs past the
+   end or a truncated last record (a file still being written) is a malformed record,
+   reported by its 1-based record index, and reading resumes at the next whole frame whose
+   two CRCs match. Tags are compared with their protobuf length: an embedded NUL differs. */
 #include <config.h>
 
 #include <stdio.h>
@@ -16,6 +18,9 @@
 #include "tp_tfevent.pb-c.h"
 
 #define MAX_TAGS 64 /* tags remembered for the "not found" message */
+/* Data CRC bytes a file's resynchronisations may check in all: a forged file full of
+   frames whose length CRC matches must not make the scan quadratic. */
+#define RESYNC_WORK(size) (2 * (uint64_t)(size) + (1u << 20))
 
 static const char *const default_tags[] = {"train/grad_norm", "train/gnorm", "grad_norm", "gnorm"};
 
@@ -62,14 +67,32 @@ struct tf {
   struct tp_series *s;
   char *tags[MAX_TAGS];
   size_t ntags;
+  uint64_t skipped;          /* bytes passed over to find the next whole frame */
+  long long skip_at;         /* offset of the first such byte */
+  uint64_t resync_work;      /* data CRC bytes checked while resynchronising */
 };
 
-static void remember_tag(struct tf *t, const char *tag) {
+/* A tag holding NUL is kept out of the list: no key given as a C string can name it. */
+/* The tag's bytes are exactly want: "train/grad_norm\0evil" is not "train/grad_norm". */
+static int tag_is(const ProtobufCBinaryData *tag, const char *want) {
+  size_t n = strlen(want);
+  return tag->len == n && (n == 0 || !memcmp(tag->data, want, n));
+}
+
+/* A tag holding NUL is kept out of the list: no key given as a C string can name it. */
+static void remember_tag(struct tf *t, const ProtobufCBinaryData *tag) {
+  char *copy;
+  if (tag->len && memchr(tag->data, 0, tag->len))
+    return;
   for (size_t i = 0; i < t->ntags; i++)
-    if (!strcmp(t->tags[i], tag))
+    if (tag_is(tag, t->tags[i]))
       return;
-  if (t->ntags < MAX_TAGS && (t->tags[t->ntags] = strdup(tag)))
-    t->ntags++;
+  if (t->ntags >= MAX_TAGS || !(copy = malloc(tag->len + 1)))
+    return;
+  if (tag->len)
+    memcpy(copy, tag->data, tag->len);
+  copy[tag->len] = '\0';
+  t->tags[t->ntags++] = copy;
 }
 
 /* The scalar of a summary value; 0 when it holds something else (image, text, histogram). */
@@ -117,39 +140,76 @@ static int event(struct tf *t, const unsigned char *data, size_t len, long rec) 
     if (!scalar_of(v, &x))
       continue;
     if (!t->tag)
-      remember_tag(t, v->tag);
-    else if (!strcmp(v->tag, t->tag))
+      remember_tag(t, &v->tag);
+    else if (tag_is(&v->tag, t->tag))
       rc = tp_series_push(t->s, (double)e->step, x);
   }
   tp_tfevent__event__free_unpacked(e, NULL);
   return rc;
 }
 
+/* 1 when a whole frame with both CRCs right starts at off (the data CRC only while the
+   resynchronisation budget lasts). */
+static int frame_ok(struct tf *t, const unsigned char *p, size_t size, size_t off) {
+  uint64_t len;
+  if (size - off < 16 || masked_crc(p + off, 8) != le32(p + off + 8))
+    return 0;
+  len = le64(p + off);
+  if (len > size - off - 16 || t->resync_work > RESYNC_WORK(size) - len)
+    return 0;
+  t->resync_work += len;
+  return masked_crc(p + off + 12, (size_t)len) == le32(p + off + 12 + len);
+}
+
+/* Where to go on after the damaged frame at off: its natural end when a frame header (or
+   the end of the file) is there, else the next offset where a whole valid frame starts. */
+static size_t resync(struct tf *t, const unsigned char *p, size_t size, size_t off) {
+  uint64_t len = le64(p + off);
+  if (len <= size - off - 12 && size - off - 12 - len >= 4) {
+    size_t next = off + 16 + (size_t)len;
+    if (next == size || (size - next >= 12 && masked_crc(p + next, 8) == le32(p + next + 8)))
+      return next;
+  }
+  for (size_t o = off + 1; size - o >= 16; o++)
+    if (frame_ok(t, p, size, o))
+      return o;
+  return size;
+}
+
+static void skip(struct tf *t, size_t from, size_t to) {
+  if (!t->skipped)
+    t->skip_at = (long long)from;
+  t->skipped += to - from;
+}
+
 /* Walk the TFRecord frames of the mapped file, checking both CRCs. */
 static int frames(struct tf *t, const unsigned char *p, size_t size) {
-  size_t off = 0;
+  size_t off = 0, next;
   long rec = 0;
   int rc = 0;
   while (off < size && rc == 0) {
     rec++;
     if (size - off < 12) {
       tp_series_bad_line(t->s, rec); /* a header still being written */
+      skip(t, off, size);
       break;
     }
     uint64_t len = le64(p + off);
     if (masked_crc(p + off, 8) != le32(p + off + 8))
       return tp_err(TP_ECORRUPT, t->path, (long long)off,
                     "record %ld: length crc32c mismatch (not a tfrecord stream, or damaged)", rec);
-    if (len > size - off - 12 || size - off - 12 - len < 4) {
-      tp_series_bad_line(t->s, rec); /* a record still being written */
-      break;
-    }
     const unsigned char *d = p + off + 12;
-    if (masked_crc(d, (size_t)len) != le32(d + len))
-      tp_series_bad_line(t->s, rec);
-    else
+    if (len <= size - off - 12 && size - off - 12 - len >= 4 &&
+        masked_crc(d, (size_t)len) == le32(d + len)) {
       rc = event(t, d, (size_t)len, rec);
-    off += 12 + (size_t)len + 4;
+      off += 12 + (size_t)len + 4;
+      continue;
+    }
+    /* a bad data crc, a length past the end (a record still being written, or a lie) */
+    tp_series_bad_line(t->s, rec);
+    next = resync(t, p, size, off);
+    skip(t, off, next);
+    off = next;
   }
   return rc;
 }
@@ -158,6 +218,7 @@ static int frames(struct tf *t, const unsigned char *p, size_t size) {
 static int pass(struct tf *t, const struct tp_map *m, const char *tag) {
   tp_series_free(t->s);
   t->tag = tag;
+  t->skipped = 0, t->skip_at = -1, t->resync_work = 0;
   if (!(t->s = tp_series_new()))
     return tp_err(TP_ENOMEM, t->path, -1, "out of memory");
   return frames(t, m->data, m->size);
@@ -183,10 +244,11 @@ static int no_tag(const struct tf *t, const char *tag) {
   list[0] = '\0';
   /* Nothing readable at all: the damage, not the tag, is the news. */
   if (t->ntags == 0 && t->s && t->s->n_malformed > 0)
-    return tp_err(TP_ECORRUPT, t->path, -1,
+    return tp_err(TP_ECORRUPT, t->path, t->skip_at,
                   "no scalar could be read: %zu damaged record%s (bad crc32c, truncated "
-                  "or undecodable), the first is record %ld",
-                  t->s->n_malformed, t->s->n_malformed == 1 ? "" : "s", t->s->malformed_line[0]);
+                  "or undecodable), the first is record %ld; %llu bytes skipped",
+                  t->s->n_malformed, t->s->n_malformed == 1 ? "" : "s", t->s->malformed_line[0],
+                  (unsigned long long)t->skipped);
   for (size_t i = 0; i < t->ntags && used + 8 < sizeof list; i++)
     used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", t->tags[i]);
   return tp_err(TP_ENOKEY, t->path, -1, "scalar tag '%s' not found; scalar tags there: %s", tag,

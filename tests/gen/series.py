@@ -105,6 +105,16 @@ def tfevents(out):
         f.write(badlen)
     with open(os.path.join(out, "cut.tfevents"), "wb") as f:  # still being written
         f.write(good[:-7])
+    # record 4 claims 2^40 bytes with a valid length CRC: skipped up to record 5's frame
+    n = struct.pack("<Q", 1 << 40)
+    liar = n + struct.pack("<I", masked(n)) + recs[3][:10]
+    with open(os.path.join(out, "hugelen.tfevents"), "wb") as f:
+        f.write(b"".join(frame(r) for r in recs[:3]) + liar + b"".join(frame(r) for r in recs[3:]))
+    evil = event(600, [value_simple("train/grad_norm\0evil", 9.0)])  # NUL inside the tag
+    with open(os.path.join(out, "niltag.tfevents"), "wb") as f:
+        f.write(good + frame(evil))
+    with open(os.path.join(out, "niltag-only.tfevents"), "wb") as f:
+        f.write(frame(recs[0]) + frame(evil))
 
 
 def main():
