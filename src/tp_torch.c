@@ -255,12 +255,15 @@ static int storage_bytes(struct torch_file *f, const struct tp_pkobj *s,
   return 0;
 }
 
-/* Bytes the tensor of shape will take once converted (saturating: the allocation's own
-   overflow check reports the details). */
+/* Bytes the tensor will take once converted; 0 when that overflows, which the
+   allocation's own check reports better. */
 static uint64_t tensor_bytes(const struct tp_pkobj *t, enum tp__kind kind) {
   uint64_t n = kind == TP__F64 ? 8 : 4;
   for (int i = 0; i < t->ndim; i++)
-    n = t->shape[i] && n > UINT64_MAX / t->shape[i] ? UINT64_MAX : n * t->shape[i];
+    if (t->shape[i] && n > UINT64_MAX / t->shape[i])
+      return 0;
+    else
+      n *= t->shape[i];
   return n;
 }
 

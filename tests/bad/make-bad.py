@@ -123,9 +123,9 @@ def pk_global(mod, name):
     return b"c" + mod.encode() + b"\n" + name.encode() + b"\n"
 
 
-def torch_zip(pickle_bytes, storages=None, truncate=None):
+def torch_zip(pickle_bytes, storages=None, truncate=None, method=0):
     ents = [("archive/data.pkl", pickle_bytes, 0, None, None), ("archive/byteorder", b"little", 0, None, None)]
-    ents += [("archive/data/" + k, v, 0, None, None) for k, v in (storages or {}).items()]
+    ents += [("archive/data/" + k, v, method, None, None) for k, v in (storages or {}).items()]
     return zip_file(ents)
 
 
@@ -137,6 +137,22 @@ def tensor_pickle(numel, size, offset=0, stride=None):
     t = (pk_global("torch._utils", "_rebuild_tensor_v2") + b"(" + pid + b"J" + struct.pack("<i", offset)
          + tup(size) + tup(stride) + b"\x89" + pk_global("collections", "OrderedDict") + b")R" + b"tR")
     return b"\x80\x02}" + pk_str("pos_embed") + t + b"s."
+
+
+def scalars_pickle(keys, numel):
+    """A list of 0-dim tensors, element i on FloatStorage keys[i]; memo keeps each ~20 bytes."""
+    out = b"\x80\x02]q\x00("
+    for i, key in enumerate(keys):
+        if i == 0:
+            head = pk_global("torch._utils", "_rebuild_tensor_v2") + b"q\x01"
+            cls = pk_global("torch", "FloatStorage") + b"q\x02"
+            od = pk_global("collections", "OrderedDict") + b"q\x03"
+        else:
+            head, cls, od = b"h\x01", b"h\x02", b"h\x03"
+        pid = (b"(" + pk_str("storage") + cls + pk_str(key) + pk_str("cpu") + b"J"
+               + struct.pack("<i", numel) + b"tQ")
+        out += head + b"(" + pid + b"J" + struct.pack("<i", i) + b")" + b")" + b"\x89" + od + b")R" + b"tR"
+    return out + b"e."
 
 
 def torch_files():
@@ -168,6 +184,13 @@ def torch_files():
     put("pt-stride-huge.pt", torch_zip(tensor_pickle(32, [4, 8], stride=[1 << 62, 1]), store))
     put("pt-offset-huge.pt", torch_zip(tensor_pickle(32, [4, 8], offset=0x7FFFFFFF), store))
     put("pt-legacy-magic.pt", b"\x80\x02\x8a\x0a" + b"\x00" * 10 + b".")
+    # 20 KB: 600 scalars on one deflated 8 MiB storage (read per element, 4.8 GB)
+    put("pt-shared-storage.pt", torch_zip(scalars_pickle(["0"] * 600, 2 << 20), {"0": bytes(8 << 20)}, method=8))
+    # 40 storages of 8 MiB: each under the 256M the harness sets, together over it
+    keys = [str(i) for i in range(40)]
+    put("pt-many-storages.pt", torch_zip(scalars_pickle(keys, 2 << 20), {k: bytes(8 << 20) for k in keys}, method=8))
+    # a dict holding itself under "a" and "a.a"; the manifest asks for a key of 45 segments
+    put("pt-self-dict.pt", torch_zip(b"\x80\x02}q\x00(" + pk_str("a") + b"h\x00" + pk_str("a.a") + b"h\x00u."))
 
 
 # ---- text matrices ----
@@ -203,8 +226,7 @@ def record(data, len_crc=None, data_crc=None, length=None):
             + struct.pack("<I", masked(crc32c(data)) if data_crc is None else data_crc))
 
 
-def event(step, value):
-    tag = b"train/grad_norm"
+def event(step, value, tag=b"train/grad_norm"):
     val = b"\x0a" + bytes([len(tag)]) + tag + b"\x15" + struct.pack("<f", value)
     summ = b"\x0a" + bytes([len(val)]) + val
     return b"\x09" + struct.pack("<d", 1.7e9) + b"\x10" + bytes([step]) + b"\x2a" + bytes([len(summ)]) + summ
@@ -220,6 +242,10 @@ def tf_files():
     put("tf-trunc.tfevents", (head + recs)[:len(head) + 30])
     put("tf-garbage-proto.tfevents", head + record(b"\xff" * 40))
     put("tf-nan.tfevents", head + b"".join(record(event(s, float("nan"))) for s in range(1, 20)))
+    # record 2 claims 2^40 bytes with a valid length CRC; the 19 records after it still count
+    put("tf-huge-mid.tfevents", head + record(event(1, 1.0), length=1 << 40) + recs)
+    put("tf-nul-tag.tfevents", head + b"".join(record(event(s, 1.0, b"train/grad_norm\0evil"))
+                                               for s in range(1, 20)))
 
 
 # ---- text logs ----
