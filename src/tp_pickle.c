@@ -771,6 +771,8 @@ struct tp_pkobj *tp_pickle_dict_get(const struct tp_pkobj *d, const char *key) {
 
 size_t tp_pickle_count(const struct tp_pickle *p) { return p->nall; }
 
+uint64_t tp_pickle_bytes(const struct tp_pickle *p) { return p->spent; }
+
 struct tp_pkobj *tp_pickle_obj(const struct tp_pickle *p, size_t i) {
   return i < p->nall ? p->all[i] : NULL;
 }

@@ -53,6 +53,9 @@ int tp_pickle_load(const unsigned char *buf, size_t len, const char *file,
                    struct tp_pkobj **root, size_t *used);
 void tp_pickle_free(struct tp_pickle *p);
 
+/* Bytes the pickle's objects, items and strings took (what its memory budget counted). */
+uint64_t tp_pickle_bytes(const struct tp_pickle *p);
+
 /* Every object the pickle built, for scans such as "all storages" (i < count). */
 size_t tp_pickle_count(const struct tp_pickle *p);
 struct tp_pkobj *tp_pickle_obj(const struct tp_pickle *p, size_t i);

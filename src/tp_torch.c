@@ -111,7 +111,9 @@ static int open_zip(struct torch_file *f) {
     return rc;
   rc = tp_pickle_load(pkl, len, f->path, -1, &f->pk[3], &f->root, &used);
   free(pkl);
-  return rc < 0 ? rc : index_storages(f);
+  if (rc < 0 || (rc = charge(f, tp_pickle_bytes(f->pk[3]), "the pickle's objects")) < 0)
+    return rc;
+  return index_storages(f);
 }
 
 static int slot_cmp(const void *a, const void *b) {
@@ -187,8 +189,9 @@ static int open_legacy(struct torch_file *f) {
   size_t pos = 0, used;
   int rc = tp_map_open(f->path, &f->m);
   for (int i = 0; rc == 0 && i < 5; i++, pos += used)
-    rc = tp_pickle_load(f->m.data + pos, f->m.size - pos, f->path, (long long)pos,
-                        &f->pk[i], &obj[i], &used);
+    if ((rc = tp_pickle_load(f->m.data + pos, f->m.size - pos, f->path, (long long)pos,
+                             &f->pk[i], &obj[i], &used)) == 0)
+      rc = charge(f, tp_pickle_bytes(f->pk[i]), "the pickle's objects");
   if (rc < 0)
     return rc;
   if (obj[1]->type != TP_PK_INT || obj[1]->i != LEGACY_PROTOCOL)
