@@ -239,16 +239,19 @@ static const char *pick_tag(const struct tf *t) {
 }
 
 static int no_tag(const struct tf *t, const char *tag) {
-  char list[512];
+  char list[512], skipped[96] = "";
   size_t used = 0;
   list[0] = '\0';
+  if (t->skipped)
+    snprintf(skipped, sizeof skipped, "; %llu bytes skipped from offset %lld",
+             (unsigned long long)t->skipped, t->skip_at);
   /* Nothing readable at all: the damage, not the tag, is the news. */
   if (t->ntags == 0 && t->s && t->s->n_malformed > 0)
-    return tp_err(TP_ECORRUPT, t->path, t->skip_at,
+    return tp_err(TP_ECORRUPT, t->path, -1,
                   "no scalar could be read: %zu damaged record%s (bad crc32c, truncated "
-                  "or undecodable), the first is record %ld; %llu bytes skipped",
+                  "or undecodable), the first is record %ld%s",
                   t->s->n_malformed, t->s->n_malformed == 1 ? "" : "s", t->s->malformed_line[0],
-                  (unsigned long long)t->skipped);
+                  skipped);
   for (size_t i = 0; i < t->ntags && used + 8 < sizeof list; i++)
     used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", t->tags[i]);
   return tp_err(TP_ENOKEY, t->path, -1, "scalar tag '%s' not found; scalar tags there: %s", tag,

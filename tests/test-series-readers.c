@@ -297,6 +297,7 @@ static const struct rcase {
     {"cut.tfevents", NULL, "tfevents", NULL, 0, 0, OK_CASE, "tfevents", 5, 100, 0.5, 500, 2, 0, 0, 1, 7},
     {"badlen.tfevents", NULL, "tfevents", NULL, 0, 0, TP_ECORRUPT, "length crc32c mismatch", 0, 0, 0, 0, 0, 0, 0, 0, 0},
     {"hugelen.tfevents", NULL, "tfevents", NULL, 0, 0, OK_CASE, "tfevents", 5, 100, 0.5, 500, 2, 0, 0, 1, 4},
+    {"hugelen-end.tfevents", NULL, "tfevents", NULL, 0, 0, TP_ECORRUPT, "the first is record 2; 22 bytes skipped from offset 42", 0, 0, 0, 0, 0, 0, 0, 0, 0},
     {"niltag.tfevents", NULL, "tfevents", NULL, 0, 0, OK_CASE, "tfevents", 5, 100, 0.5, 500, 2, 0, 0, 0, 0},
     {"niltag-only.tfevents", NULL, "tfevents", NULL, 0, 0, TP_ENOKEY, "scalar tag 'train/grad_norm' not found", 0, 0, 0, 0, 0, 0, 0, 0, 0},
     {"gn.npy", NULL, "numpy", NULL, 0, 0, OK_CASE, "array", 5, 0, 0.5, 4, 2, 0, 0, 0, 0},

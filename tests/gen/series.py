@@ -110,6 +110,8 @@ def tfevents(out):
     liar = n + struct.pack("<I", masked(n)) + recs[3][:10]
     with open(os.path.join(out, "hugelen.tfevents"), "wb") as f:
         f.write(b"".join(frame(r) for r in recs[:3]) + liar + b"".join(frame(r) for r in recs[3:]))
+    with open(os.path.join(out, "hugelen-end.tfevents"), "wb") as f:  # nothing to resume at
+        f.write(frame(recs[0]) + liar)
     evil = event(600, [value_simple("train/grad_norm\0evil", 9.0)])  # NUL inside the tag
     with open(os.path.join(out, "niltag.tfevents"), "wb") as f:
         f.write(good + frame(evil))
