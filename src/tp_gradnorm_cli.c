@@ -71,12 +71,14 @@ static int fail(const char *file) {
   return e->code == TP_ENOMEM || e->code == TP_EINTERNAL || e->code == TP_ENUMERIC ? 2 : 1;
 }
 
+/* One line: the complaint (what escaped into fmt's one %s) and the command's usage. */
 static int usage_error(const char *cmd, const char *fmt, const char *what) {
-  fprintf(stderr, "trainplot: gradnorm %s: ", cmd);
-  fprintf(stderr, fmt, what);
+  char shown[256], msg[400];
+  snprintf(msg, sizeof msg, fmt, tp_text_escape_buf(what, shown, sizeof shown));
+  fprintf(stderr, "trainplot: gradnorm %s: %s", cmd, msg);
   for (size_t i = 0; i < TP_GRADNORM_NCOMMANDS; i++)
     if (!strcmp(tp_gradnorm_commands[i].name, cmd))
-      fprintf(stderr, "\nusage: trainplot gradnorm %s %s", cmd, tp_gradnorm_commands[i].usage);
+      fprintf(stderr, " (usage: trainplot gradnorm %s %s)", cmd, tp_gradnorm_commands[i].usage);
   fputc('\n', stderr);
   return 1;
 }
