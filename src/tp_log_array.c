@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tp_error.h"
+#include "tp_log_int.h"
 #include "tp_series.h"
 #include "tp_tensor.h"
 

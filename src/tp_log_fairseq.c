@@ -14,6 +14,8 @@
 
 #include "tp_error.h"
 #include "tp_io.h"
+#include "tp_log_int.h"
+#include "tp_numparse.h"
 #include "tp_series.h"
 
 enum fs_kind { FS_KV, FS_JSON, FS_PIPE };

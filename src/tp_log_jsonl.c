@@ -11,6 +11,7 @@
 
 #include "tp_error.h"
 #include "tp_io.h"
+#include "tp_log_int.h"
 #include "tp_series.h"
 
 static const char *const default_keys[] = {"grad_norm", "train/grad_norm", "gnorm",

@@ -9,6 +9,8 @@
 
 #include "tp_error.h"
 #include "tp_io.h"
+#include "tp_log_int.h"
+#include "tp_numparse.h"
 #include "tp_series.h"
 
 static const char *const default_keys[] = {"grad norm", "grad_norm", "grad-norm"};

@@ -8,6 +8,8 @@
 
 #include "tp_error.h"
 #include "tp_io.h"
+#include "tp_log_int.h"
+#include "tp_numparse.h"
 #include "tp_series.h"
 
 /* One parsed line: how many numbers it held (0 = blank/comment, -1 = malformed). */

@@ -13,6 +13,7 @@
 
 #include "tp_error.h"
 #include "tp_io.h"
+#include "tp_log_int.h"
 #include "tp_series.h"
 #include "tp_tensor.h"
 #include "tp_tfevent.pb-c.h"

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tp_series.h"
+#include "tp_numparse.h"
 
 /* The fast path needs double arithmetic without excess precision (not x87). */
 #if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0

@@ -11,6 +11,8 @@
 #include "tap.h"
 #include "tp_error.h"
 #include "tp_io.h"
+#include "tp_log_int.h"
+#include "tp_numparse.h"
 #include "tp_series.h"
 
 #define PARSE_RANDOM 1000000 /* random strings compared bit for bit with strtod */

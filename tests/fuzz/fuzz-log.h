@@ -7,6 +7,7 @@
 
 #include "fuzz.h"
 #include "tp_error.h"
+#include "tp_log_int.h"
 
 const char fuzz_name[] = FUZZ_NAME;
 static const char *const log_name = FUZZ_LOG;
