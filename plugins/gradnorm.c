@@ -308,20 +308,12 @@ TP_GP_EXPORT(MODULE, gn_datablock) {
 /* The loaded log's file name without its directories, escaped for a title. */
 TP_GP_EXPORT(MODULE, gn_name) {
   const char *base;
-  char *shown;
-  struct value v;
   (void)nargs, (void)arg, (void)priv;
   tp_gp_clear_error();
   if (need_series() < 0)
     return tp_gp_fail(MODULE);
   base = strrchr(source, '/') ? strrchr(source, '/') + 1 : source;
-  if (!(shown = tp_text_escape(*base ? base : source))) {
-    tp_err(TP_ENOMEM, NULL, -1, "out of memory");
-    return tp_gp_fail(MODULE);
-  }
-  v = tp_gp_str(shown);
-  free(shown);
-  return v;
+  return tp_gp_str_escaped(MODULE, *base ? base : source);
 }
 
 TP_GP_EXPORT(MODULE, gn_last_error) {

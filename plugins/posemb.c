@@ -76,9 +76,15 @@ static int need_sim(void) {
   return sim ? 0 : compute(TP_METRIC_COSINE, 0);
 }
 
+/* The profile, and a matrix with it: a table whose full matrix is over the budget gets a
+   pooled grid from row tiles, as 'trainplot posemb summary' does, not an error. */
 static int need_profile(void) {
-  int rc = need_sim();
-  return rc < 0 ? rc : prof ? 0 : tp_profile_compute(sim, &prof);
+  struct tp_sim_opts o = {.metric = TP_METRIC_COSINE};
+  if (sim)
+    return prof ? 0 : tp_profile_compute(sim, &prof);
+  if (need_table() < 0)
+    return TP_ESTATE;
+  return tp_sim_compute_profiled(&table->rows, &o, &sim, &prof);
 }
 
 TP_GP_EXPORT(MODULE, pe_load) {
@@ -275,17 +281,7 @@ TP_GP_EXPORT(MODULE, pe_name) {
   tp_gp_clear_error();
   if (need_table() < 0)
     return tp_gp_fail(MODULE);
-  {
-    char *shown = tp_text_escape(table->key && *table->key ? table->key : table->source);
-    struct value v;
-    if (!shown) {
-      tp_err(TP_ENOMEM, NULL, -1, "out of memory");
-      return tp_gp_fail(MODULE);
-    }
-    v = tp_gp_str(shown);
-    free(shown);
-    return v;
-  }
+  return tp_gp_str_escaped(MODULE, table->key && *table->key ? table->key : table->source);
 }
 
 /* The band half-width in positions, NaN (not an error) when the profile never drops below half. */

@@ -12,6 +12,7 @@
 #include "tp_gpvalue.h"
 #include "tp_io.h"
 #include "tp_signal.h"
+#include "tp_text.h"
 
 static _Thread_local char last_message[2200];
 
@@ -51,6 +52,18 @@ struct value tp_gp_str(const char *s) {
   result = copy;
   v.type = STRING;
   v.v.string_val = result;
+  return v;
+}
+
+struct value tp_gp_str_escaped(const char *module, const char *s) {
+  char *shown = tp_text_escape(s ? s : "");
+  struct value v;
+  if (!shown) {
+    tp_err(TP_ENOMEM, NULL, -1, "out of memory");
+    return tp_gp_fail(module);
+  }
+  v = tp_gp_str(shown);
+  free(shown);
   return v;
 }
 

@@ -50,6 +50,8 @@ typedef struct value (*tp_gp_fn)(int nargs, struct value *arg, void *priv);
 struct value tp_gp_int(long long i);
 struct value tp_gp_num(double x);
 struct value tp_gp_str(const char *s);
+/* tp_gp_str of s escaped (tp_text_escape): for names from files, shown in titles. */
+struct value tp_gp_str_escaped(const char *module, const char *s);
 /* Free the module-owned string of the last result (gnuplot_fini calls it). */
 void tp_gp_release(void);
 /* Print the last tp_err record to stderr, keep it for *_last_error(), return INVALID_VALUE. */

@@ -12,6 +12,7 @@
 #include "tp_error.h"
 #include "tp_scriptopt.h"
 #include "tp_series.h"
+#include "tp_text.h"
 
 enum kind { POSITIONAL, WORD, NUMBER, TEXT };
 
@@ -114,12 +115,20 @@ static int has_control(const char *s, size_t len) {
   return 0;
 }
 
+/* 1 when value[0..len) is printable text (tp_text_is_clean: no C1 controls, valid UTF-8). */
+static int clean(const char *value, size_t len) {
+  char *copy = strndup(value, len);
+  int ok = copy && tp_text_is_clean(copy);
+  free(copy);
+  return ok;
+}
+
 /* Set o from value[0..len), checked against its kind. */
 static int set(struct opt *o, const char *value, size_t len) {
   char *v;
-  if (has_control(value, len))
-    return tp_err(TP_EINVAL, NULL, -1, "option %s: the value holds a control character",
-                  o->name);
+  if (has_control(value, len) || !clean(value, len))
+    return tp_err(TP_EINVAL, NULL, -1,
+                  "option %s: the value holds a control character or invalid UTF-8", o->name);
   if (o->kind == WORD && memchr(value, ' ', len))
     return tp_err(TP_EINVAL, NULL, -1, "option %s: the value must be one word", o->name);
   if (o->kind == NUMBER && len == 0)

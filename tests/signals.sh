@@ -11,6 +11,11 @@ GP="$top_builddir/gp-scripts/uninstalled"
 spawn() { "$PY" -c 'import os, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_DFL)
 os.execvp(sys.argv[1], sys.argv[1:])' "$@" & }
+# wait_line FILE WORD: up to 20 s for WORD to appear in FILE.
+wait_line() {
+  i=0
+  while [ $i -lt 400 ] && ! grep -q "$2" "$1"; do sleep 0.05; i=$((i + 1)); done
+}
 # wait_for PATTERN: up to 20 s for a file matching the glob to appear.
 wait_for() {
   i=0
@@ -54,8 +59,7 @@ print sprintf("next %d", m)
 EOF
   spawn "$GNUPLOT" "$TP_TMP/intr.gp" > "$TP_TMP/intr.out" 2>&1
   pid=$!
-  i=0
-  while [ $i -lt 400 ] && ! grep -q loaded "$TP_TMP/intr.out"; do sleep 0.05; i=$((i + 1)); done
+  wait_line "$TP_TMP/intr.out" loaded
   sleep 0.1
   kill -INT $pid
   wait $pid
@@ -74,8 +78,7 @@ print "not reached"
 EOF
   TMPDIR="$TP_TMP/scratch" spawn "$GNUPLOT" "$TP_TMP/term.gp" > "$TP_TMP/term.out" 2>&1
   pid=$!
-  i=0
-  while [ $i -lt 400 ] && ! grep -q loaded "$TP_TMP/term.out"; do sleep 0.05; i=$((i + 1)); done
+  wait_line "$TP_TMP/term.out" loaded
   sleep 0.1
   kill -TERM $pid
   wait $pid
@@ -93,8 +96,7 @@ pause 30
 EOF
   TMPDIR="$TP_TMP/scratch2" spawn "$GNUPLOT" "$TP_TMP/stale.gp" > "$TP_TMP/stale.out" 2>&1
   pid=$!
-  i=0
-  while [ $i -lt 400 ] && ! grep -q made "$TP_TMP/stale.out"; do sleep 0.05; i=$((i + 1)); done
+  wait_line "$TP_TMP/stale.out" made
   { kill -KILL $pid; wait $pid; } 2>/dev/null
   left=$(ls -A "$TP_TMP/scratch2" | wc -l)
   printf 'load "%s/trainplot.gp"\np = pe_scratch("x")\n' "$GP" > "$TP_TMP/sweep.gp"

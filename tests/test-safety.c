@@ -45,6 +45,17 @@ static int write_file(const char *path, const char *text) {
   return ok;
 }
 
+/* The first bytes of path as a string ("" when it cannot be read). */
+static const char *slurp(const char *path, char *buf, size_t n) {
+  FILE *fp = fopen(path, "rb");
+  buf[0] = '\0';
+  if (fp) {
+    buf[fread(buf, 1, n - 1, fp)] = '\0';
+    fclose(fp);
+  }
+  return buf;
+}
+
 static int contains(const char *hay, const char *needle) {
   return hay && strstr(hay, needle) != NULL;
 }
@@ -385,7 +396,6 @@ static void check_script_options(void) {
 static void check_figures(void) {
   const char *in = path_in("in.log"), *out = path_in("fig.png"), *link = path_in("link.png");
   char *draw = NULL, *shown = NULL, buf[16] = "";
-  FILE *fp;
   write_file(in, "1 2\n");
   symlink(in, link);
   tap_ok(tp_figure_begin("|touch x", NULL, &draw) == TP_EINVAL && !draw &&
@@ -401,23 +411,13 @@ static void check_figures(void) {
   tap_ok(tp_figure_begin(out, in, &draw) == 0 && draw && tp_scratch_owns(draw) &&
              tp_figure_commit(&shown) == TP_EINVAL,
          "tp_figure_commit - nothing drawn, expect an error");
-  fp = fopen(out, "rb");
-  if (fp) {
-    buf[fread(buf, 1, sizeof buf - 1, fp)] = '\0';
-    fclose(fp);
-  }
-  tap_streq(buf, "previous", "tp_figure_commit - nothing drawn, expect OUT untouched");
+  tap_streq(slurp(out, buf, sizeof buf), "previous", "tp_figure_commit - nothing drawn, expect OUT untouched");
   free(draw);
   draw = NULL;
   tap_ok(tp_figure_begin(out, in, &draw) == 0 && write_file(draw, "PNGDATA") &&
              tp_figure_commit(&shown) == 0 && !strcmp(shown, out) && access(draw, F_OK) != 0,
          "tp_figure_commit - a drawn figure, expect it moved to OUT and the scratch copy gone");
-  fp = fopen(out, "rb");
-  if (fp) {
-    buf[fread(buf, 1, sizeof buf - 1, fp)] = '\0';
-    fclose(fp);
-  }
-  tap_streq(buf, "PNGDATA", "tp_figure_commit - expect OUT to hold the figure");
+  tap_streq(slurp(out, buf, sizeof buf), "PNGDATA", "tp_figure_commit - expect OUT to hold the figure");
   free(draw), free(shown);
   tp_figure_free();
   unlink(link), unlink(out), unlink(in);
