@@ -11,6 +11,7 @@
 #include "tp_error.h"
 #include "tp_scriptopt.h"
 #include "tp_spikes.h"
+#include "tp_text.h"
 
 #define SOPT_MAX_INPUT 8192
 #define SOPT_MAX_ARGS 16
@@ -27,11 +28,13 @@ struct decl {
   int num_ok; /* a number whose default parsed */
 };
 
+/* 1 when s holds a C0 control or DEL, a UTF-8 C1 control or invalid UTF-8: text that a
+   script must not echo to a terminal (tp_text_is_clean is the project's own test). */
 static int has_control(const char *s) {
-  for (; *s; s++)
-    if ((unsigned char)*s < 0x20 || *s == 0x7f)
+  for (const char *p = s; *p; p++)
+    if ((unsigned char)*p < 0x20 || *p == 0x7f)
       return 1;
-  return 0;
+  return !tp_text_is_clean(s);
 }
 
 /* The declarations of spec (which tp_sopt_spec accepted); returns how many, or -1 when
@@ -60,8 +63,8 @@ static int declare(const char *spec, struct decl *d) {
   return n;
 }
 
-/* Every declared option can be read; values hold no control character, words no blank,
-   numbers whose default parsed still parse. */
+/* Every declared option can be read; values hold no control character or invalid UTF-8,
+   words no blank, numbers whose default parsed still parse. */
 static void check_values(struct decl *d, int n, int clean, int first) {
   for (int i = 0; i < n; i++) {
     const char *v = NULL;
@@ -71,7 +74,7 @@ static void check_values(struct decl *d, int n, int clean, int first) {
     fuzz_expect(rc == 0 && v, "declared option '%s' cannot be read", d[i].name);
     if (rc || !v)
       continue;
-    fuzz_expect(!clean || !has_control(v), "option '%s' holds a control character", d[i].name);
+    fuzz_expect(!clean || !has_control(v), "option '%s' holds a control character or invalid UTF-8", d[i].name);
     fuzz_expect(!d[i].unique || d[i].kind != '=' || !strchr(v, ' '),
                 "word option '%s' holds a blank: '%s'", d[i].name, v);
     if (d[i].kind != '#' || !d[i].unique)
@@ -103,7 +106,7 @@ static char *check_join(const struct decl *d, int n, const char *names, int clea
   fuzz_check_rc(rc, "tp_sopt_join");
   if (rc)
     return NULL;
-  fuzz_expect(!clean || !has_control(s), "joined options hold a control character");
+  fuzz_expect(!clean || !has_control(s), "joined options hold a control character or invalid UTF-8");
   fuzz_expect(*s != ' ' && (!*s || s[strlen(s) - 1] != ' ') && !strstr(s, "  "),
               "joined options '%s' have an empty word", s);
   for (const char *p = s; *p;) {
@@ -175,7 +178,7 @@ static void one(char *text, size_t size) {
   for (int i = 0; i < nargs; i++) {
     rc = tp_sopt_arg(arg[i]);
     fuzz_check_rc(rc, "tp_sopt_arg");
-    fuzz_expect(!clean || rc || !has_control(arg[i]), "argument with a control character taken");
+    fuzz_expect(!clean || rc || !has_control(arg[i]), "argument with a control character or invalid UTF-8 taken");
   }
   rc = tp_sopt_done(nargs + 1);
   fuzz_check_rc(rc, "tp_sopt_done");
