@@ -63,6 +63,14 @@ size_t tp_sim_block_lo(size_t src_n, size_t n, size_t k) {
   return k * (src_n / n) + k * (src_n % n) / n;
 }
 
+size_t tp_triangle_split(size_t n, size_t p, size_t t) {
+  /* rows [0, r) hold the share 1 - (1 - r/n)^2 of the triangle */
+  if (p >= t)
+    return n;
+  size_t r = (size_t)((double)n * (1 - sqrt(1 - (double)p / (double)t)));
+  return r < n ? r : n;
+}
+
 void tp_simmat_free(struct tp_simmat *s) {
   if (!s)
     return;

@@ -65,6 +65,9 @@ int tp_sim_pool(const struct tp_simmat *full, size_t m, enum tp_pool how,
                 struct tp_simmat **out);
 /* First source row of pooled cell k (k may equal n, giving src_n). */
 size_t tp_sim_block_lo(size_t src_n, size_t n, size_t k);
+/* Where row r0 of [0, n) should start for part p of t (p = 0..t), so that each part of
+   rows holds an equal share of an upper triangle (row i holds n - i cells). */
+size_t tp_triangle_split(size_t n, size_t p, size_t t);
 
 /* Similarity by offset |i-j|, and what it says about the table. */
 struct tp_profile {
