@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "tp_error.h"
+#include "tp_half.h"
 #include "tp_io.h"
 #include "tp_log_int.h"
 #include "tp_series.h"

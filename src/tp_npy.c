@@ -6,7 +6,10 @@
 
 #include "tp_error.h"
 #include "tp_io.h"
+#include "tp_npy.h"
 #include "tp_tensor.h"
+#include "tp_tensor_int.h"
+#include "tp_tensor_raw.h"
 
 #define NPY_NAME "array"
 static const unsigned char npy_magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};

@@ -6,7 +6,10 @@
 
 #include "tp_error.h"
 #include "tp_io.h"
+#include "tp_npy.h"
 #include "tp_tensor.h"
+#include "tp_tensor_int.h"
+#include "tp_zip.h"
 
 /* Enough for any header numpy writes (they are padded to 64 bytes, rarely past 200). */
 #define NPZ_HEAD 65536

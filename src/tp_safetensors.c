@@ -9,6 +9,8 @@
 #include "tp_error.h"
 #include "tp_io.h"
 #include "tp_tensor.h"
+#include "tp_tensor_int.h"
+#include "tp_tensor_raw.h"
 
 /* The published format caps the header at 100 MB; larger is a lie or an attack. */
 #define ST_MAX_HEADER (100u << 20)

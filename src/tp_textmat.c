@@ -9,6 +9,8 @@
 #include "tp_error.h"
 #include "tp_io.h"
 #include "tp_tensor.h"
+#include "tp_tensor_int.h"
+#include "tp_tensor_raw.h"
 
 #define MATRIX_NAME "matrix"
 

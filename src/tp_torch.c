@@ -8,6 +8,9 @@
 #include "tp_io.h"
 #include "tp_pickle.h"
 #include "tp_tensor.h"
+#include "tp_tensor_int.h"
+#include "tp_tensor_raw.h"
+#include "tp_zip.h"
 
 /* Legacy files open with the pickled magic number 0x1950a86a20f9469cfc6c (protocol 2). */
 static const unsigned char legacy_magic[] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46,

@@ -9,6 +9,7 @@
 #include "tp_error.h"
 #include "tp_io.h"
 #include "tp_tensor.h"
+#include "tp_zip.h"
 
 struct tp__zip {
   struct tp_map m;

@@ -12,8 +12,10 @@
 
 #include "tap.h"
 #include "tp_error.h"
+#include "tp_half.h"
 #include "tp_io.h"
 #include "tp_tensor.h"
+#include "tp_tensor_int.h"
 
 /* A key of 45 segments on a dict holding itself under "a" and "a.a": 10^9 ways to split. */
 #define SELFREF_KEY "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.b"

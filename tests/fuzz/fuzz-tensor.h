@@ -7,6 +7,7 @@
 
 #include "fuzz.h"
 #include "tp_error.h"
+#include "tp_tensor_int.h"
 
 #define FUZZ_MAX_KEYS 4 /* loading more listed keys finds nothing new, only costs time */
 
