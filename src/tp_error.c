@@ -13,11 +13,12 @@ static _Thread_local struct tp_errinfo last = {.code = TP_OK, .offset = -1};
 struct tp__errdesc {
   int code;
   const char *name;
+  int exit;
   const char *text;
 };
 
 static const struct tp__errdesc errtab[] = {
-#define TP__ERR_ROW(name, val, text) {val, "TP_E" #name, text},
+#define TP__ERR_ROW(name, val, exit, text) {val, "TP_E" #name, exit, text},
     TP_ERRNO_MAP(TP__ERR_ROW)
 #undef TP__ERR_ROW
 };
@@ -41,6 +42,13 @@ const char *tp_errname(int code) {
   if (code == TP_OK)
     return "TP_OK";
   return d ? d->name : "TP_EUNKNOWN";
+}
+
+int tp_err_exit(int code) {
+  const struct tp__errdesc *d = lookup(code);
+  if (code == TP_OK)
+    return 0;
+  return d ? d->exit : 2;
 }
 
 static int vrecord(int code, const char *file, long long offset, long line,

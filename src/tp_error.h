@@ -4,30 +4,31 @@
 
 #include <stdarg.h>
 
-/* X(name, value, text): the only list of error codes. */
+/* X(name, value, exit, text): the only list of error codes, with the exit status the
+   command line gives for each (1 bad input or usage, 2 internal error). */
 #define TP_ERRNO_MAP(X)                                                        \
-  X(NOMEM, -1, "out of memory")                                                \
-  X(IO, -2, "input/output error")                                              \
-  X(NOENT, -3, "no such file")                                                 \
-  X(FORMAT, -4, "unrecognised format")                                         \
-  X(CORRUPT, -5, "corrupt or truncated data")                                  \
-  X(UNSUPPORTED, -6, "unsupported feature")                                    \
-  X(LIMIT, -7, "resource limit exceeded")                                      \
-  X(OVERFLOW, -8, "size overflow")                                             \
-  X(NOKEY, -9, "key not found")                                                \
-  X(AMBIGUOUS, -10, "ambiguous key")                                           \
-  X(UNSAFE, -11, "refused unsafe content")                                     \
-  X(INVAL, -12, "invalid argument")                                            \
-  X(EMPTY, -13, "no data")                                                     \
-  X(STATE, -14, "nothing loaded")                                              \
-  X(NUMERIC, -15, "numerical error")                                           \
-  X(ABI, -16, "module interface mismatch")                                     \
-  X(INTERNAL, -17, "internal error")                                           \
-  X(INTR, -18, "interrupted")
+  X(NOMEM, -1, 2, "out of memory")                                             \
+  X(IO, -2, 1, "input/output error")                                           \
+  X(NOENT, -3, 1, "no such file")                                              \
+  X(FORMAT, -4, 1, "unrecognised format")                                      \
+  X(CORRUPT, -5, 1, "corrupt or truncated data")                               \
+  X(UNSUPPORTED, -6, 1, "unsupported feature")                                 \
+  X(LIMIT, -7, 1, "resource limit exceeded")                                   \
+  X(OVERFLOW, -8, 1, "size overflow")                                          \
+  X(NOKEY, -9, 1, "key not found")                                             \
+  X(AMBIGUOUS, -10, 1, "ambiguous key")                                        \
+  X(UNSAFE, -11, 1, "refused unsafe content")                                  \
+  X(INVAL, -12, 1, "invalid argument")                                         \
+  X(EMPTY, -13, 1, "no data")                                                  \
+  X(STATE, -14, 1, "nothing loaded")                                           \
+  X(NUMERIC, -15, 2, "numerical error")                                        \
+  X(ABI, -16, 1, "module interface mismatch")                                  \
+  X(INTERNAL, -17, 2, "internal error")                                        \
+  X(INTR, -18, 1, "interrupted")
 
 enum tp_errno {
   TP_OK = 0,
-#define TP__ERR_ENUM(name, val, text) TP_E##name = val,
+#define TP__ERR_ENUM(name, val, exit, text) TP_E##name = val,
   TP_ERRNO_MAP(TP__ERR_ENUM)
 #undef TP__ERR_ENUM
 };
@@ -43,6 +44,9 @@ struct tp_errinfo {
 
 const char *tp_strerror(int code);
 const char *tp_errname(int code);
+/* The command line's exit status for code: 0 for TP_OK, then the table's column (an
+   unknown code is an internal error, 2). */
+int tp_err_exit(int code);
 
 /* Record a failure and return code, so callers can write `return tp_err(…)`. */
 int tp_err(int code, const char *file, long long offset, const char *fmt, ...)

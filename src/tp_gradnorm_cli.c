@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <gsl/gsl_errno.h>
 #include <json-c/json.h>
 
+#include "tp_cmd.h"
 #include "tp_error.h"
 #include "tp_gnwrite.h"
 #include "tp_gradnorm.h"
@@ -20,144 +22,33 @@
 #include "tp_text.h"
 
 struct cli {
-  const char *log, *out;
+  const char *log, *out, *key, *method;
   struct tp_series_opts so;
   struct tp_spike_opts sp;
   double max_norm;
   size_t columns;
-  int json;
+  int json, causal, valid, epoch;
 };
 
-struct subcommand {
-  const char *name;
-  const char *flags; /* the flags it accepts, " key json " */
-  int (*run)(const struct cli *c);
-};
-
-static int run_stats(const struct cli *c);
-static int run_spikes(const struct cli *c);
-
-static const struct subcommand subcommands[] = {
-    {.name = "stats", .flags = " key max-norm json valid epoch ", .run = run_stats},
-    {.name = "spikes",
-     .flags = " key method window threshold top max-norm json o causal alpha min-ratio "
-              "columns valid epoch ",
-     .run = run_spikes},
-};
-
-const struct tp_command tp_gradnorm_commands[TP_GRADNORM_NCOMMANDS] = {
-    {.name = "stats",
-     .usage = "LOG [--key NAME] [--max-norm X] [--json]",
-     .help = "count, non-finite steps, mean, sd, min/max, median, p90/p99/p99.9, clipping"},
-    {.name = "spikes",
-     .usage = "LOG [--key NAME] [--method mad|ewma|ratio|threshold] [--window W] "
-              "[--threshold T] [--top K] [--max-norm X] [--causal] [--json] [-o OUT]",
-     .help = "gradient explosions as ranked episodes; -o writes gnuplot named blocks"},
-};
-
-/* Print the last error as "trainplot: FILE: reason" and map it to 1 or 2. */
+/* Print the last error as "trainplot: FILE: reason" (escaped, one line) and return its
+   TP_E code, which tp_cmd_main turns into the exit status without printing it again. */
 static int fail(const char *file) {
-  char buf[1200];
   const struct tp_errinfo *e = tp_err_last();
-  tp_err_format(buf, sizeof buf);
-  /* File names and keys in the message are escaped: one inert line on a terminal. */
-  fputs("trainplot: ", stderr);
   if (!e->file[0] && file) {
-    tp_text_fputs(file, stderr);
-    fputs(": ", stderr);
+    struct tp_errinfo keep = *e;
+    tp_err(keep.code, file, keep.offset, "%s", keep.detail);
   }
-  tp_text_fputs(buf, stderr);
-  fputc('\n', stderr);
-  return e->code == TP_ENOMEM || e->code == TP_EINTERNAL || e->code == TP_ENUMERIC ? 2 : 1;
+  return tp_err_last()->code ? tp_err_last()->code : TP_EINTERNAL;
 }
 
-/* One line: the complaint (what escaped into fmt's one %s) and the command's usage. */
-static int usage_error(const char *cmd, const char *fmt, const char *what) {
-  char shown[256], msg[400];
-  snprintf(msg, sizeof msg, fmt, tp_text_escape_buf(what, shown, sizeof shown));
-  fprintf(stderr, "trainplot: gradnorm %s: %s", cmd, msg);
-  for (size_t i = 0; i < TP_GRADNORM_NCOMMANDS; i++)
-    if (!strcmp(tp_gradnorm_commands[i].name, cmd))
-      fprintf(stderr, " (usage: trainplot gradnorm %s %s)", cmd, tp_gradnorm_commands[i].usage);
-  fputc('\n', stderr);
-  return 1;
-}
-
-/* A whole number >= 0, or a finite number; -1 when the text is neither. */
-static int to_size(const char *v, size_t *out) {
-  char *end;
-  unsigned long long u;
-  errno = 0;
-  if (*v < '0' || *v > '9')
-    return -1;
-  u = strtoull(v, &end, 10);
-  if (errno || *end || u > (unsigned long long)SIZE_MAX)
-    return -1;
-  *out = (size_t)u;
-  return 0;
-}
-
-static int to_double(const char *v, double *out) {
-  char *end;
-  *out = strtod(v, &end);
-  return !*v || *end || !isfinite(*out) ? -1 : 0;
-}
-
-/* Apply one flag with its value (NULL for switches); -1 bad value, -2 unknown. */
-static int apply_flag(struct cli *c, const char *f, const char *v) {
-  if (!strcmp(f, "key")) return (c->so.key = v) ? 0 : -1;
-  if (!strcmp(f, "o")) return (c->out = v) ? 0 : -1;
-  if (!strcmp(f, "json")) return c->json = 1, 0;
-  if (!strcmp(f, "causal")) return c->sp.causal = 1, 0;
-  if (!strcmp(f, "valid")) return c->so.use_valid = 1, 0;
-  if (!strcmp(f, "epoch")) return c->so.use_epoch = 1, 0;
-  if (!strcmp(f, "method")) {
-    if (strlen(v) >= sizeof c->sp.method) return -1;
-    strcpy(c->sp.method, v);
-    return 0;
-  }
-  if (!strcmp(f, "window")) return to_size(v, &c->sp.window);
-  if (!strcmp(f, "top")) return to_size(v, &c->sp.top);
-  if (!strcmp(f, "columns")) return to_size(v, &c->columns);
-  if (!strcmp(f, "threshold")) return to_double(v, &c->sp.threshold);
-  if (!strcmp(f, "alpha")) return to_double(v, &c->sp.alpha);
-  if (!strcmp(f, "min-ratio")) return to_double(v, &c->sp.min_ratio);
-  if (!strcmp(f, "max-norm"))
-    return to_double(v, &c->max_norm) < 0 || !(c->max_norm > 0) ? -1 : 0;
-  return -2;
-}
-
-static int is_switch(const char *f) {
-  return !strcmp(f, "json") || !strcmp(f, "causal") || !strcmp(f, "valid") ||
-         !strcmp(f, "epoch");
-}
-
-/* Parse argv[2..] for sub; flags are --name VALUE, --name=VALUE or -o OUT. */
-static int parse(const struct subcommand *sub, int argc, char **argv, struct cli *c) {
-  for (int i = 2; i < argc; i++) {
-    char name[32], pat[40];
-    const char *a = argv[i], *v = NULL, *eq;
-    int rc;
-    if (a[0] != '-' || !a[1]) {
-      if (c->log)
-        return usage_error(sub->name, "unexpected argument '%s'", a);
-      c->log = a;
-      continue;
-    }
-    a += a[1] == '-' ? 2 : 1;
-    eq = strchr(a, '=');
-    snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - a) : (int)strlen(a), a);
-    snprintf(pat, sizeof pat, " %s ", name);
-    if (!strstr(sub->flags, pat))
-      return usage_error(sub->name, "unknown option '%s'", argv[i]);
-    if (!is_switch(name) && !(v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL)))
-      return usage_error(sub->name, "option '%s' needs a value", argv[i]);
-    if ((rc = apply_flag(c, name, v)) < 0)
-      return usage_error(sub->name, "bad value for option '%s'", argv[i - (eq ? 0 : 1)]);
-  }
-  if (!c->log)
-    return usage_error(sub->name, "%s", "no LOG given");
-  return 0;
+/* The parsed option words into the series and detector options. */
+static void apply(struct cli *c) {
+  c->so.key = c->key;
+  c->so.use_valid = c->valid;
+  c->so.use_epoch = c->epoch;
+  c->sp.causal = c->causal;
+  if (c->method)
+    snprintf(c->sp.method, sizeof c->sp.method, "%s", c->method);
 }
 
 /* JSON number: null when not finite, an integer when the value is one. */
@@ -247,7 +138,9 @@ static int no_finite(const struct cli *c, const struct tp_stats *st) {
   return fail(c->log);
 }
 
-static int run_stats(const struct cli *c) {
+static int run_stats(void *args) {
+  struct cli *c = args;
+  apply(c);
   struct tp_series *s = NULL;
   struct tp_stats st;
   if (load(c, &s, &st) < 0)
@@ -332,7 +225,9 @@ static void spikes_text(const struct cli *c, const struct tp_series *s,
   }
 }
 
-static int run_spikes(const struct cli *c) {
+static int run_spikes(void *args) {
+  struct cli *c = args;
+  apply(c);
   struct tp_series *s = NULL;
   struct tp_spikes *sp = NULL;
   struct tp_stats st;
@@ -358,25 +253,65 @@ static int run_spikes(const struct cli *c) {
   return rc ? rc : no_finite(c, &st);
 }
 
+/* ---- the command table ---- */
+
+/* The detectors' names, from tp_spikes' table ("mad|ewma|ratio|threshold"). */
+static const char *const *methods(void) {
+  static char copy[128];
+  static const char *names[16];
+  if (!names[0]) {
+    char *save = NULL;
+    size_t k = 0;
+    snprintf(copy, sizeof copy, "%s", tp_spike_methods());
+    for (char *w = strtok_r(copy, "|", &save); w && k + 1 < 16; w = strtok_r(NULL, "|", &save))
+      names[k++] = w;
+  }
+  return names;
+}
+
+static void init(void *args) {
+  struct cli *c = args;
+  tp_spike_opts_init(&c->sp);
+  c->max_norm = NAN;
+  c->columns = TP_GN_COLUMNS;
+}
+
+#define F(field) offsetof(struct cli, field)
+#define KEY {.name = "key", .arg = "NAME", .type = TP_OPT_STRING, .offset = F(key), .help = "series: column, JSON key or TensorBoard tag (default: the log's gradient norm)"}
+#define MAXNORM {.name = "max-norm", .arg = "X", .type = TP_OPT_DOUBLE, .offset = F(max_norm), .help = "clipping threshold (> 0): clipped fraction and mean clip coefficient", .min = 1e-300, .max = 1e300}
+#define JSON {.name = "json", .arg = NULL, .type = TP_OPT_SWITCH, .offset = F(json), .help = "JSON instead of text"}
+#define VALID {.name = "valid", .arg = NULL, .type = TP_OPT_SWITCH, .offset = F(valid), .help = "fairseq: the valid lines instead of train_inner"}
+#define EPOCH {.name = "epoch", .arg = NULL, .type = TP_OPT_SWITCH, .offset = F(epoch), .help = "fairseq: the per-epoch train lines"}
+
+static const struct tp_opt stats_opts[] = {KEY, MAXNORM, JSON, VALID, EPOCH, {0}};
+static const struct tp_opt spikes_opts[] = {
+    KEY,
+    {.name = "method", .arg = "M", .type = TP_OPT_CHOICE, .offset = F(method), .help = "detector (default mad)", .choices = methods},
+    {.name = "window", .arg = "W", .type = TP_OPT_SIZE, .offset = F(sp.window), .help = "moving-median window, odd (default 101)"},
+    {.name = "threshold", .arg = "T", .type = TP_OPT_DOUBLE, .offset = F(sp.threshold), .help = "detector threshold (default: mad 8, ewma 8, ratio 3)"},
+    {.name = "top", .arg = "K", .type = TP_OPT_SIZE, .offset = F(sp.top), .help = "episodes shown, the most severe first (default all)"},
+    MAXNORM, JSON,
+    {.name = "o", .arg = "OUT", .type = TP_OPT_STRING, .offset = F(out), .help = "also write gnuplot named blocks to OUT ('-' for stdout)"},
+    {.name = "causal", .arg = NULL, .type = TP_OPT_SWITCH, .offset = F(causal), .help = "trailing windows, as an online monitor sees the run"},
+    {.name = "alpha", .arg = "A", .type = TP_OPT_DOUBLE, .offset = F(sp.alpha), .help = "ewma smoothing, 0 < A < 1 (default 0.02)"},
+    {.name = "min-ratio", .arg = "R", .type = TP_OPT_DOUBLE, .offset = F(sp.min_ratio), .help = "mad: a spike is also at least R x baseline (default 2)"},
+    {.name = "columns", .arg = "N", .type = TP_OPT_SIZE, .offset = F(columns), .help = "with -o: decimate to N pixel columns, 0 = every point"},
+    VALID, EPOCH, {0}};
+
+#define CMD(n, opts_, fn, h)                                                               \
+  {.name = n, .input = "LOG", .input_offset = F(log), .help = h, .opts = opts_,            \
+   .size = sizeof(struct cli), .init = init, .run = fn}
+const struct tp_command tp_gradnorm_commands[TP_GRADNORM_NCOMMANDS] = {
+    CMD("stats", stats_opts, run_stats,
+        "count, non-finite steps, mean, sd, min/max, median, p90/p99/p99.9, clipping"),
+    CMD("spikes", spikes_opts, run_spikes,
+        "gradient explosions as ranked episodes; -o writes gnuplot named blocks"),
+};
+#undef CMD
+#undef F
+
 int tp_gradnorm_main(int argc, char **argv) {
-  struct cli c;
   gsl_set_error_handler_off();
   tp_signals_cleanup_on_exit();
-  if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-    FILE *fp = argc < 2 ? stderr : stdout;
-    for (size_t i = 0; i < TP_GRADNORM_NCOMMANDS; i++)
-      fprintf(fp, "usage: trainplot gradnorm %s %s\n", tp_gradnorm_commands[i].name,
-              tp_gradnorm_commands[i].usage);
-    return argc < 2 ? 1 : 0;
-  }
-  memset(&c, 0, sizeof c);
-  tp_spike_opts_init(&c.sp);
-  c.max_norm = NAN;
-  c.columns = TP_GN_COLUMNS;
-  for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
-    if (!strcmp(subcommands[i].name, argv[1]))
-      return parse(&subcommands[i], argc, argv, &c) ? 1 : subcommands[i].run(&c);
-  fprintf(stderr, "trainplot: gradnorm: unknown command '%s' (commands: stats, spikes)\n",
-          argv[1]);
-  return 1;
+  return tp_cmd_main("gradnorm", tp_gradnorm_commands, TP_GRADNORM_NCOMMANDS, argc, argv);
 }

@@ -5,9 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tp_cmd.h"
 #include "tp_gpvalue.h"
 
-#define TP_MODULE_ABI 1
+#define TP_MODULE_ABI 2 /* 2: commands carry their option tables */
 #define TP_MODULE_SYMBOL "trainplot_module"
 
 /* One gnuplot function: its name, parameter names (comma-separated), help. */
@@ -19,12 +20,7 @@ struct tp_gpfunc {
   tp_gp_fn fn;
 };
 
-/* One command-line subcommand of a module. */
-struct tp_command {
-  const char *name;  /* "similarity" */
-  const char *usage; /* "INPUT [--key NAME] … -o OUT" */
-  const char *help;  /* one line */
-};
+/* A module's commands are struct tp_command entries (tp_cmd.h), options included. */
 
 struct tp_module {
   uint32_t abi;       /* TP_MODULE_ABI */

@@ -3,12 +3,14 @@
 
 #include <gsl/gsl_errno.h>
 #include <json-c/json.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "tp_cmd.h"
 #include "tp_error.h"
 #include "tp_module.h"
 #include "tp_posemb.h"
@@ -16,30 +18,14 @@
 #include "tp_text.h"
 
 struct cli {
-  const char *cmd, *input, *key, *out, *format;
+  const char *input, *key, *out, *metric, *pool_mode, *format;
+  size_t pool;
+  int dbl, json;
+  const char *cmd;
   struct tp_sim_opts sim;
-  int json;
   struct timespec start;
   int shown; /* progress was printed */
 };
-
-struct subcommand {
-  const char *name;
-  int needs_out;
-  int (*run)(struct cli *c);
-};
-
-/* Print the last error as "trainplot: FILE: reason"; usage errors and bad input exit 1. */
-static int fail(int rc) {
-  char buf[1100];
-  const struct tp_errinfo *e = tp_err_last();
-  tp_err_format(buf, sizeof buf);
-  /* The message may quote a file's names: escaped, so it stays one inert line. */
-  fprintf(stderr, "trainplot: %s", e->file[0] ? "" : "posemb: ");
-  tp_text_fputs(buf, stderr);
-  fputc('\n', stderr);
-  return rc == TP_ENOMEM || rc == TP_EINTERNAL || rc == TP_ENUMERIC ? 2 : 1;
-}
 
 /* Progress on a terminal, once the run has taken more than a second. */
 static void progress(void *ctx, double done) {
@@ -55,68 +41,12 @@ static void progress(void *ctx, double done) {
   c->shown = done < 1;
 }
 
-static int parse_pool(struct cli *c, const char *v) {
-  char *end;
-  long long n = strtoll(v, &end, 10);
-  if (*end || n < 2 || n > 65536)
-    return tp_err(TP_EINVAL, NULL, -1,
-                  "--pool needs a size from 2 to 65536, not '%s'", v);
-  c->sim.pool = (size_t)n;
-  return 0;
-}
-
-/* One option with its value; returns how many words it used, or a TP_E code. */
-static int parse_option(struct cli *c, int argc, char **argv, int i) {
-  const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-  if (!strcmp(o, "--json"))
-    return c->json = 1;
-  if (!strcmp(o, "--double"))
-    return c->sim.dbl = 1;
-  if (strcmp(o, "--key") && strcmp(o, "--metric") && strcmp(o, "--pool") &&
-      strcmp(o, "--pool-mode") && strcmp(o, "--format") && strcmp(o, "-o"))
-    return tp_err(TP_EINVAL, NULL, -1, "unknown option '%s'", o);
-  if (!v)
-    return tp_err(TP_EINVAL, NULL, -1, "option '%s' needs a value", o);
-  if (!strcmp(o, "--key"))
-    c->key = v;
-  else if (!strcmp(o, "--metric") && tp_metric_parse(v, &c->sim.metric) < 0)
-    return TP_EINVAL;
-  else if (!strcmp(o, "--pool") && parse_pool(c, v) < 0)
-    return TP_EINVAL;
-  else if (!strcmp(o, "--pool-mode")) {
-    if (strcmp(v, "mean") && strcmp(v, "max"))
-      return tp_err(TP_EINVAL, NULL, -1, "--pool-mode is mean or max, not '%s'", v);
-    c->sim.how = !strcmp(v, "max") ? TP_POOL_MAX : TP_POOL_MEAN;
-  } else if (!strcmp(o, "--format")) {
-    if (strcmp(v, "binary") && strcmp(v, "text"))
-      return tp_err(TP_EINVAL, NULL, -1, "--format is binary or text, not '%s'", v);
-    c->format = v;
-  } else if (!strcmp(o, "-o"))
-    c->out = v;
-  return 2;
-}
-
-static int parse_args(struct cli *c, const struct subcommand *s,
-                      const char *use, int argc, char **argv) {
-  for (int i = 2; i < argc;) {
-    int used;
-    if (argv[i][0] == '-' && argv[i][1]) {
-      if ((used = parse_option(c, argc, argv, i)) < 0)
-        return used;
-      i += used;
-    } else if (!c->input) {
-      c->input = argv[i++];
-    } else {
-      return tp_err(TP_EINVAL, NULL, -1, "unexpected argument '%s'", argv[i]);
-    }
-  }
-  if (!c->input)
-    return tp_err(TP_EINVAL, NULL, -1, "%s needs an input (usage: trainplot posemb %s %s)",
-                  s->name, s->name, use);
-  if (s->needs_out && !c->out)
-    return tp_err(TP_EINVAL, NULL, -1, "%s needs -o OUT (usage: trainplot posemb %s %s)",
-                  s->name, s->name, use);
-  return 0;
+/* The parsed option words into the similarity options (the parser checked each one). */
+static int sim_opts(struct cli *c) {
+  c->sim.dbl = c->dbl;
+  c->sim.pool = c->pool;
+  c->sim.how = c->pool_mode && !strcmp(c->pool_mode, "max") ? TP_POOL_MAX : TP_POOL_MEAN;
+  return c->metric ? tp_metric_parse(c->metric, &c->sim.metric) : 0;
 }
 
 /* ---- subcommands ---- */
@@ -135,7 +65,8 @@ static json_object *shape_json(int ndim, const uint64_t *shape) {
   return a;
 }
 
-static int run_list(struct cli *c) {
+static int run_list(void *args) {
+  struct cli *c = args;
   struct tp_tensor_list *l;
   json_object *j, *arr;
   int rc = tp_tensor_list_file(c->input, &l);
@@ -191,7 +122,7 @@ static int similarity(struct cli *c, struct tp_posemb **pe, struct tp_simmat **s
   *s = NULL;
   if (prof)
     *prof = NULL;
-  if ((rc = load(c, pe)) < 0)
+  if ((rc = sim_opts(c)) < 0 || (rc = load(c, pe)) < 0)
     return rc;
   if (isatty(STDERR_FILENO)) {
     c->sim.progress = progress;
@@ -201,10 +132,6 @@ static int similarity(struct cli *c, struct tp_posemb **pe, struct tp_simmat **s
   rc = tp_sim_compute_profiled(&(*pe)->rows, &c->sim, s, prof);
   if (c->shown)
     fputc('\n', stderr);
-  if (rc < 0 && !tp_err_last()->file[0]) { /* the numerics know no file: name the input */
-    struct tp_errinfo e = *tp_err_last();
-    tp_err(rc, c->input, -1, "%s", e.detail);
-  }
   if (rc == 0 && prof && c->sim.pool == 0 && (*s)->block > 1) {
     fputs("trainplot: ", stderr);
     tp_text_fputs(c->input, stderr);
@@ -215,7 +142,9 @@ static int similarity(struct cli *c, struct tp_posemb **pe, struct tp_simmat **s
   return rc;
 }
 
-static int run_similarity(struct cli *c) {
+static int run_similarity(void *args) {
+  struct cli *c = args;
+  c->cmd = "similarity";
   struct tp_posemb *pe;
   struct tp_simmat *s;
   int rc = similarity(c, &pe, &s, NULL);
@@ -234,7 +163,9 @@ static int analyse(struct cli *c, struct tp_posemb **pe, struct tp_simmat **s,
   return similarity(c, pe, s, p);
 }
 
-static int run_profile(struct cli *c) {
+static int run_profile(void *args) {
+  struct cli *c = args;
+  c->cmd = "profile";
   struct tp_posemb *pe = NULL;
   struct tp_simmat *s = NULL;
   struct tp_profile *p = NULL;
@@ -272,7 +203,9 @@ static json_object *facts_json(const struct tp_posemb *pe,
   return j;
 }
 
-static int run_summary(struct cli *c) {
+static int run_summary(void *args) {
+  struct cli *c = args;
+  c->cmd = "summary";
   struct tp_posemb *pe = NULL;
   struct tp_simmat *s = NULL;
   struct tp_profile *p = NULL;
@@ -292,7 +225,8 @@ static int run_summary(struct cli *c) {
   return rc;
 }
 
-static int run_export(struct cli *c) {
+static int run_export(void *args) {
+  struct cli *c = args;
   struct tp_posemb *pe;
   int rc = load(c, &pe);
   if (rc == 0)
@@ -301,62 +235,66 @@ static int run_export(struct cli *c) {
   return rc;
 }
 
-/* The commands as the host lists them; subcommands[] below runs them, in this order. */
-const struct tp_command tp_posemb_commands[TP_POSEMB_NCOMMANDS] = {
-    {.name = "list", .usage = "FILE [--json]",
-     .help = "tensors in a file: name, dtype, shape (positional ones marked)"},
-    {.name = "similarity",
-     .usage = "INPUT [--key NAME] [--metric cosine|dot|euclidean] [--double] "
-              "[--pool SIZE] [--pool-mode mean|max] [--format binary|text] -o OUT",
-     .help = "pairwise similarity as a gnuplot binary matrix or text matrix"},
-    {.name = "profile", .usage = "INPUT [--key NAME] [--metric M] [--pool SIZE] -o OUT",
-     .help = "mean/min/max similarity per offset |i-j|, band, Toeplitz, period (of every pair, also with --pool)"},
-    {.name = "summary", .usage = "INPUT [--key NAME] [--metric M] [--pool SIZE] [--json]",
-     .help = "plain sentences about the pattern (diagonal, decay, period, padding; every pair, also with --pool)"},
-    {.name = "export", .usage = "INPUT [--key NAME] -o OUT.npy|OUT.txt",
-     .help = "the table itself as float32 .npy or text"},
-};
+/* ---- the command table ---- */
 
-static const struct subcommand subcommands[] = {
-    {.name = "list", .run = run_list},
-    {.name = "similarity", .needs_out = 1, .run = run_similarity},
-    {.name = "profile", .needs_out = 1, .run = run_profile},
-    {.name = "summary", .run = run_summary},
-    {.name = "export", .needs_out = 1, .run = run_export},
-};
-#define NSUB (sizeof subcommands / sizeof subcommands[0])
-_Static_assert(NSUB == sizeof tp_posemb_commands / sizeof *tp_posemb_commands,
-               "every command has a runner");
-
-static void usage(FILE *fp) {
-  fprintf(fp, "usage:\n");
-  for (size_t i = 0; i < NSUB; i++)
-    fprintf(fp, "  trainplot posemb %s %s\n", tp_posemb_commands[i].name,
-            tp_posemb_commands[i].usage);
+static const char *const *metrics(void) {
+  static const char *names[TP_METRIC_EUCLIDEAN + 2];
+  for (int m = 0; m <= TP_METRIC_EUCLIDEAN; m++)
+    names[m] = tp_metric_name((enum tp_metric)m);
+  return names;
+}
+static const char *const *pool_modes(void) {
+  static const char *const names[] = {"mean", "max", NULL};
+  return names;
+}
+static const char *const *formats(void) {
+  static const char *const names[] = {"binary", "text", NULL};
+  return names;
 }
 
+static void init(void *args) { ((struct cli *)args)->sim.metric = TP_METRIC_COSINE; }
+
+#define F(field) offsetof(struct cli, field)
+#define KEY {.name = "key", .arg = "NAME", .type = TP_OPT_STRING, .offset = F(key), .help = "tensor to use (default: the one positional table)"}
+#define METRIC {.name = "metric", .arg = "M", .type = TP_OPT_CHOICE, .offset = F(metric), .help = "similarity (default cosine)", .choices = metrics}
+#define POOL {.name = "pool", .arg = "SIZE", .type = TP_OPT_SIZE, .offset = F(pool), .help = "block-mean pool to SIZE x SIZE from row tiles (2..65536)", .min = 2, .max = 65536}
+#define JSON {.name = "json", .arg = NULL, .type = TP_OPT_SWITCH, .offset = F(json), .help = "JSON instead of text"}
+#define OUT(a, what)                                                                       \
+  {.name = "o", .arg = a, .type = TP_OPT_STRING, .offset = F(out), .help = what, .required = 1}
+
+static const struct tp_opt list_opts[] = {JSON, {0}};
+static const struct tp_opt similarity_opts[] = {
+    KEY, METRIC,
+    {.name = "double", .arg = NULL, .type = TP_OPT_SWITCH, .offset = F(dbl), .help = "compute in double precision (default float32)"},
+    POOL,
+    {.name = "pool-mode", .arg = "MODE", .type = TP_OPT_CHOICE, .offset = F(pool_mode), .help = "block mean or maximum (default mean)", .choices = pool_modes},
+    {.name = "format", .arg = "F", .type = TP_OPT_CHOICE, .offset = F(format), .help = "gnuplot binary matrix or text (default binary)", .choices = formats},
+    OUT("OUT", "the matrix file (written atomically; a device or FIFO in place)"), {0}};
+static const struct tp_opt profile_opts[] = {
+    KEY, METRIC, POOL, OUT("OUT", "the profile's named blocks"), {0}};
+static const struct tp_opt summary_opts[] = {KEY, METRIC, POOL, JSON, {0}};
+static const struct tp_opt export_opts[] = {
+    KEY, OUT("OUT.npy|OUT.txt", "the table as float32 .npy, or text for any other name"), {0}};
+
+#define CMD(n, in, opts_, fn, h)                                                           \
+  {.name = n, .input = in, .input_offset = F(input), .help = h, .opts = opts_,             \
+   .size = sizeof(struct cli), .init = init, .run = fn}
+const struct tp_command tp_posemb_commands[TP_POSEMB_NCOMMANDS] = {
+    CMD("list", "FILE", list_opts, run_list,
+        "tensors in a file: name, dtype, shape (positional ones marked)"),
+    CMD("similarity", "INPUT", similarity_opts, run_similarity,
+        "pairwise similarity as a gnuplot binary matrix or text matrix"),
+    CMD("profile", "INPUT", profile_opts, run_profile,
+        "mean/min/max similarity per offset |i-j|, band, Toeplitz, period (of every pair, also with --pool)"),
+    CMD("summary", "INPUT", summary_opts, run_summary,
+        "plain sentences about the pattern (diagonal, decay, period, padding; every pair, also with --pool)"),
+    CMD("export", "INPUT", export_opts, run_export, "the table itself as float32 .npy or text"),
+};
+#undef CMD
+#undef F
+
 int tp_posemb_main(int argc, char **argv) {
-  struct cli c;
-  int rc;
   gsl_set_error_handler_off();
   tp_signals_cleanup_on_exit();
-  tp_err_clear();
-  memset(&c, 0, sizeof c);
-  if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-    usage(argc < 2 ? stderr : stdout);
-    return argc < 2 ? 1 : 0;
-  }
-  for (size_t i = 0; i < NSUB; i++) {
-    if (strcmp(argv[1], subcommands[i].name))
-      continue;
-    c.cmd = subcommands[i].name;
-    if ((rc = parse_args(&c, &subcommands[i], tp_posemb_commands[i].usage,
-                          argc, argv)) < 0 ||
-        (rc = subcommands[i].run(&c)) < 0)
-      return fail(rc);
-    return 0;
-  }
-  fprintf(stderr, "trainplot: posemb: unknown command '%s'\n", argv[1]);
-  usage(stderr);
-  return 1;
+  return tp_cmd_main("posemb", tp_posemb_commands, TP_POSEMB_NCOMMANDS, argc, argv);
 }

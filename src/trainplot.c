@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "tp_cmd.h"
 #include "tp_error.h"
 #include "tp_gpvalue.h"
 #include "tp_module.h"
@@ -156,8 +157,9 @@ static int cmd_reference(void) {
     printf("### Module `%s`\n\n%s\n\n", m->name, m->summary);
     printf("| command | what it does |\n|---|---|\n");
     for (size_t c = 0; c < m->ncommands; c++) {
+      char use[1024];
       printf("| `trainplot %s %s ", m->name, m->commands[c].name);
-      md(m->commands[c].usage);
+      md(tp_cmd_usage(&m->commands[c], use, sizeof use));
       printf("` | ");
       md(m->commands[c].help);
       printf(" |\n");
@@ -184,9 +186,11 @@ static int cmd_list(int markdown) {
   for (size_t i = 0; i < nmods; i++) {
     const struct tp_module *m = mods[i].mod;
     printf("%s %s - %s\n  (%s)\n", m->name, m->version, m->summary, mods[i].dir);
-    for (size_t c = 0; c < m->ncommands; c++)
+    for (size_t c = 0; c < m->ncommands; c++) {
+      char use[1024];
       printf("  trainplot %s %s %s\n      %s\n", m->name, m->commands[c].name,
-             m->commands[c].usage, m->commands[c].help);
+             tp_cmd_usage(&m->commands[c], use, sizeof use), m->commands[c].help);
+    }
     for (size_t f = 0; f < m->nfuncs; f++)
       printf("  %s(%s)\n      %s\n", m->funcs[f].name, m->funcs[f].params, m->funcs[f].help);
   }

@@ -17,7 +17,7 @@ struct errcase {
 };
 
 static const struct errcase errcases[] = {
-#define ROW(n, v, t) {TP_E##n, "TP_E" #n},
+#define ROW(n, v, x, t) {TP_E##n, "TP_E" #n},
     TP_ERRNO_MAP(ROW)
 #undef ROW
 };

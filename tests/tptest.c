@@ -73,8 +73,9 @@ static const struct tp_gpfunc funcs[] = {
      .fn = tt_last_error},
 };
 
+static const struct tp_opt no_opts[] = {{0}};
 static const struct tp_command commands[] = {
-    {.name = "echo", .usage = "WORD…", .help = "print the words"},
+    {.name = "echo", .input = "WORD…", .help = "print the words", .opts = no_opts},
 };
 
 const struct tp_module trainplot_module = {
