@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tp_error.h"
+#include "tp_gen.h"
 #include "tp_tensor.h"
 
 #define GEN_PREFIX "sinusoidal:"
@@ -132,3 +133,38 @@ int tp_gen_load(const char *spec, struct tp_tensor **out) {
   *out = t;
   return 0;
 }
+
+/* A generator spec lists as the one tensor it generates. */
+static int gen_list(const char *spec, struct tp_tensor_list **out) {
+  struct tp_tensor *t;
+  struct tp_tensor_list *l;
+  int rc = tp_gen_load(spec, &t);
+  if (rc < 0)
+    return rc;
+  if (!(l = tp_tensor_list_new("generator"))) {
+    tp_tensor_free(t);
+    return tp_err(TP_ENOMEM, spec, -1, "out of memory");
+  }
+  rc = tp_tensor_list_add(l, spec, t->src_dtype, t->ndim, t->shape);
+  tp_tensor_free(t);
+  if (rc < 0) {
+    tp_tensor_list_free(l);
+    return rc;
+  }
+  *out = l;
+  return 0;
+}
+
+/* A spec holds one table, so the key is not looked at. */
+static int gen_load(const char *spec, const char *key, struct tp_tensor **out) {
+  return tp_gen_load(spec, out);
+}
+
+/* A row of the tensor reader table that claims specs by name instead of sniffing files. */
+const struct tp_tensor_reader tp_gen_reader = {
+    .name = "generator",
+    .summary = "sinusoidal:NxD[,padding_idx=P][,layout=fairseq|interleaved] tables, no file",
+    .claims = tp_gen_is_spec,
+    .list = gen_list,
+    .load = gen_load,
+};

@@ -77,11 +77,15 @@ double tp_tensor_get(const struct tp_tensor *t, uint64_t i) {
   return ((const float *)t->data)[i];
 }
 
-struct tp_tensor_list *tp__tensor_list_new(const char *format) {
+struct tp_tensor_list *tp_tensor_list_new(const char *format) {
   struct tp_tensor_list *l = calloc(1, sizeof *l);
   if (l)
     snprintf(l->format, sizeof l->format, "%s", format);
   return l;
+}
+
+struct tp_tensor_list *tp__tensor_list_new(const char *format) {
+  return tp_tensor_list_new(format);
 }
 
 void tp_tensor_list_free(struct tp_tensor_list *l) {

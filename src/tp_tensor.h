@@ -48,15 +48,20 @@ int tp_tensor_list_add(struct tp_tensor_list *l, const char *name,
 struct tp_tensor_reader {
   const char *name;    /* "npy" */
   const char *summary; /* one line for --list and README */
-  /* 1 when head (the file's first len bytes) looks like this format. */
+  /* 1 when head (the file's first len bytes) looks like this format; NULL for a
+     reader that only claims. */
   int (*sniff)(const unsigned char *head, size_t len);
+  /* 1 when path names this reader's input itself (a generator spec, not a file); asked
+     before any file is opened. NULL for the readers of files. */
+  int (*claims)(const char *path);
   /* List the tensors in path; *out is owned by the caller. */
   int (*list)(const char *path, struct tp_tensor_list **out);
   /* Load tensor key ("" = the only one) from path; *out is owned by the caller. */
   int (*load)(const char *path, const char *key, struct tp_tensor **out);
 };
 
-/* The reader for path, chosen by content; records TP_EFORMAT when none fits. */
+/* The reader for path: the one that claims it (a generator spec), else the first whose
+   sniffer takes its content; records TP_EFORMAT when none fits. */
 int tp_tensor_detect(const char *path, const struct tp_tensor_reader **out);
 int tp_tensor_list_file(const char *path, struct tp_tensor_list **out);
 /* Load from a file or generator spec; key "" picks the only tensor, or for
@@ -64,9 +69,12 @@ int tp_tensor_list_file(const char *path, struct tp_tensor_list **out);
 int tp_tensor_load_file(const char *path, const char *key,
                         struct tp_tensor **out);
 
-/* Generator specs such as "sinusoidal:1026x256,padding_idx=1" (src/tp_gen.c). */
-int tp_gen_is_spec(const char *spec);
-int tp_gen_load(const char *spec, struct tp_tensor **out);
+/* A fresh empty list tagged with the reader name; NULL on allocation failure. The caller
+   owns it (tp_tensor_list_free). */
+struct tp_tensor_list *tp_tensor_list_new(const char *format);
+
+/* Until tp_posemb.c includes it itself (it asks tp_gen_is_spec). */
+#include "tp_gen.h"
 
 /* Storage element kinds a reader may meet on disk (internal, with the raw views in
    tp_tensor_raw.h; here only until tp_pickle.h, which names it, includes that header). */

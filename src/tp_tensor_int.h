@@ -8,6 +8,7 @@
 #include "tp_tensor.h"
 
 /* The readers, declared here so the table can name them. */
+extern const struct tp_tensor_reader tp_gen_reader;
 extern const struct tp_tensor_reader tp_npy_reader;
 extern const struct tp_tensor_reader tp_npz_reader;
 extern const struct tp_tensor_reader tp_safetensors_reader;
@@ -20,7 +21,7 @@ int tp__tensor_alloc(struct tp_tensor **out, const char *name, enum tp_dtype dt,
 /* Record TP_ENOKEY (key given) or TP_EAMBIGUOUS (key "") naming a few tensors of l. */
 int tp__tensor_key_error(const char *file, const char *key,
                          const struct tp_tensor_list *l);
-/* A fresh empty list tagged with the reader name; NULL on allocation failure. */
+/* tp_tensor_list_new under its old name, until the readers' bodies call that. */
 struct tp_tensor_list *tp__tensor_list_new(const char *format);
 
 #endif

@@ -9,9 +9,12 @@
 /* Bytes the sniffers see: enough for a zip entry name or a text matrix line. */
 #define TP_SNIFF_BYTES 4096
 
-/* Order matters: the zip readers (npz, then torch) decide between themselves by
-   entry names, and the text matrix accepts anything printable, so it comes last. */
+/* Order matters: claims are asked before any file is opened, so a generator spec is
+   never taken for a file name (not even when such a file exists); the zip readers (npz,
+   then torch) decide between themselves by entry names, and the text matrix accepts
+   anything printable, so it comes last. */
 static const struct tp_tensor_reader *const readers[] = {
+    &tp_gen_reader,
     &tp_npy_reader,
     &tp_safetensors_reader,
     &tp_npz_reader,
@@ -23,12 +26,17 @@ static const struct tp_tensor_reader *const readers[] = {
 int tp_tensor_detect(const char *path, const struct tp_tensor_reader **out) {
   unsigned char head[TP_SNIFF_BYTES];
   size_t got = 0;
-  int rc = tp_file_head(path, head, sizeof head, &got);
+  int rc;
   *out = NULL;
-  if (rc < 0)
+  for (size_t i = 0; i < NREADERS; i++)
+    if (readers[i]->claims && readers[i]->claims(path)) {
+      *out = readers[i];
+      return 0;
+    }
+  if ((rc = tp_file_head(path, head, sizeof head, &got)) < 0)
     return rc;
   for (size_t i = 0; i < NREADERS; i++)
-    if (readers[i]->sniff(head, got)) {
+    if (readers[i]->sniff && readers[i]->sniff(head, got)) {
       *out = readers[i];
       return 0;
     }
@@ -37,40 +45,21 @@ int tp_tensor_detect(const char *path, const struct tp_tensor_reader **out) {
                 "torch.save .pt or a text matrix)");
 }
 
-/* A generator spec lists as the one tensor it generates. */
-static int list_spec(const char *spec, struct tp_tensor_list **out) {
-  struct tp_tensor *t;
-  struct tp_tensor_list *l;
-  int rc = tp_gen_load(spec, &t);
-  if (rc < 0)
+/* The limits, then the reader for path; *faults is the mapping fault count before it. */
+static int start(const char *path, const struct tp_tensor_reader **r, unsigned *faults) {
+  int rc;
+  *faults = tp_map_faults();
+  if ((rc = tp_limits_check()) < 0)
     return rc;
-  if (!(l = tp__tensor_list_new("generator"))) {
-    tp_tensor_free(t);
-    return tp_err(TP_ENOMEM, spec, -1, "out of memory");
-  }
-  rc = tp_tensor_list_add(l, spec, t->src_dtype, t->ndim, t->shape);
-  tp_tensor_free(t);
-  if (rc < 0) {
-    tp_tensor_list_free(l);
-    return rc;
-  }
-  *out = l;
-  return 0;
+  return tp_tensor_detect(path, r);
 }
-
-/* A generator spec is not a file name, so it never reaches the sniffers. */
-static int is_spec(const char *path) { return tp_gen_is_spec(path); }
 
 int tp_tensor_list_file(const char *path, struct tp_tensor_list **out) {
   const struct tp_tensor_reader *r;
-  unsigned faults = tp_map_faults();
+  unsigned faults;
   int rc;
   *out = NULL;
-  if ((rc = tp_limits_check()) < 0)
-    return rc;
-  if (is_spec(path))
-    return list_spec(path, out);
-  if ((rc = tp_tensor_detect(path, &r)) < 0)
+  if ((rc = start(path, &r, &faults)) < 0)
     return rc;
   rc = r->list(path, out);
   if (tp_map_faults() != faults) { /* pages of zeros stood in for the lost end */
@@ -84,14 +73,10 @@ int tp_tensor_list_file(const char *path, struct tp_tensor_list **out) {
 int tp_tensor_load_file(const char *path, const char *key,
                         struct tp_tensor **out) {
   const struct tp_tensor_reader *r;
-  unsigned faults = tp_map_faults();
+  unsigned faults;
   int rc;
   *out = NULL;
-  if ((rc = tp_limits_check()) < 0)
-    return rc;
-  if (is_spec(path))
-    return tp_gen_load(path, out);
-  if ((rc = tp_tensor_detect(path, &r)) < 0)
+  if ((rc = start(path, &r, &faults)) < 0)
     return rc;
   rc = r->load(path, key ? key : "", out);
   if (tp_map_faults() != faults) {

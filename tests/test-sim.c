@@ -14,6 +14,7 @@
 
 #include "tap.h"
 #include "tp_error.h"
+#include "tp_gen.h"
 #include "tp_io.h"
 #include "tp_posemb.h"
 #include "tp_signal.h"

@@ -7,6 +7,7 @@
 
 #include "fuzz.h"
 #include "tp_error.h"
+#include "tp_gen.h"
 
 #define SPEC_PREFIX "sinusoidal:"
 #define SPEC_MAX_TEXT 1024
