@@ -36,20 +36,8 @@ struct value gn_write(int nargs, struct value *arg, void *priv);
 struct value gn_write_display(int nargs, struct value *arg, void *priv);
 struct value gn_summary(int nargs, struct value *arg, void *priv);
 struct value gn_datablock(int nargs, struct value *arg, void *priv);
-struct value gn_last_error(int nargs, struct value *arg, void *priv);
 struct value gn_name(int nargs, struct value *arg, void *priv);
-struct value gn_scratch(int nargs, struct value *arg, void *priv);
-struct value gn_options(int nargs, struct value *arg, void *priv);
-struct value gn_option_arg(int nargs, struct value *arg, void *priv);
-struct value gn_options_done(int nargs, struct value *arg, void *priv);
-struct value gn_option(int nargs, struct value *arg, void *priv);
-struct value gn_option_num(int nargs, struct value *arg, void *priv);
-struct value gn_option_join(int nargs, struct value *arg, void *priv);
-struct value gn_output(int nargs, struct value *arg, void *priv);
-struct value gn_output_commit(int nargs, struct value *arg, void *priv);
-void *gnuplot_init(tp_gp_fn fn);
-void gnuplot_fini(void *priv);
-double gnuplot_version(void);
+TP_MODULE_DECLARE(gn);
 
 /* What the script loaded last; gnuplot calls are single-threaded. */
 static struct tp_series *series;
@@ -316,72 +304,6 @@ TP_GP_EXPORT(MODULE, gn_name) {
   return tp_gp_str_escaped(MODULE, *base ? base : source);
 }
 
-TP_GP_EXPORT(MODULE, gn_last_error) {
-  (void)nargs, (void)arg, (void)priv;
-  return tp_gp_str(tp_gp_last_error());
-}
-
-TP_GP_EXPORT(MODULE, gn_scratch) {
-  (void)priv;
-  return tp_gp_scratch(MODULE, nargs, arg);
-}
-
-TP_GP_EXPORT(MODULE, gn_options) {
-  (void)priv;
-  return tp_gp_options(MODULE, nargs, arg);
-}
-
-TP_GP_EXPORT(MODULE, gn_option_arg) {
-  (void)priv;
-  return tp_gp_option_arg(MODULE, nargs, arg);
-}
-
-TP_GP_EXPORT(MODULE, gn_options_done) {
-  (void)priv;
-  return tp_gp_options_done(MODULE, nargs, arg);
-}
-
-TP_GP_EXPORT(MODULE, gn_option) {
-  (void)priv;
-  return tp_gp_option(MODULE, nargs, arg);
-}
-
-TP_GP_EXPORT(MODULE, gn_option_num) {
-  (void)priv;
-  return tp_gp_option_num(MODULE, nargs, arg);
-}
-
-TP_GP_EXPORT(MODULE, gn_option_join) {
-  (void)priv;
-  return tp_gp_option_join(MODULE, nargs, arg);
-}
-
-TP_GP_EXPORT(MODULE, gn_output) {
-  (void)priv;
-  return tp_gp_output(MODULE, nargs, arg);
-}
-
-TP_GP_EXPORT(MODULE, gn_output_commit) {
-  (void)priv;
-  return tp_gp_output_commit(MODULE, nargs, arg);
-}
-
-void *gnuplot_init(tp_gp_fn fn) {
-  (void)fn;
-  /* GSL's default handler aborts, which would take gnuplot down with it. */
-  gsl_set_error_handler_off();
-  return NULL;
-}
-
-void gnuplot_fini(void *priv) {
-  (void)priv;
-  drop_all();
-  tp_gp_script_free();
-  tp_gp_release();
-}
-
-double gnuplot_version(void) { return TP_GNUPLOT_VERSION; }
-
 #define FN(n, p, k, h) {.name = #n, .params = p, .nargs = k, .fn = n, .help = h}
 static const struct tp_gpfunc funcs[] = {
     FN(gn_load, "path,key", 2, "read a gradient-norm series (key \"\" = the log's norm); returns points"),
@@ -399,28 +321,9 @@ static const struct tp_gpfunc funcs[] = {
     FN(gn_summary, "x", 1, "statistics, detection and the top episodes as text (x is ignored)"),
     FN(gn_datablock, "columns", 1, "the named blocks as one string for an in-memory datablock (0 = every point)"),
     FN(gn_name, "x", 1, "the loaded log's file name without directories, escaped for a title (x is ignored)"),
-    FN(gn_options, "spec", 1, "declare a script's options: \"@key @out top#=2 title$=\" (positional, word, number#, text$); returns 0"),
-    FN(gn_option_arg, "text", 1, "take one script argument: name=value, several such words, or the next positional one; returns 0"),
-    FN(gn_options_done, "argc", 1, "after the arguments: refuse those gnuplot dropped past its nine; returns 0"),
-    FN(gn_option, "name", 1, "a script option's value as a string (its default when not given)"),
-    FN(gn_option_num, "name", 1, "a number option's value (NaN when empty)"),
-    FN(gn_option_join, "names", 1, "\"name=value ...\" of those of the names that were given, for gn_detect"),
-    FN(gn_output, "out,input", 2, "check OUT (no '|' pipes, never the input) and return the scratch path to draw it into"),
-    FN(gn_output_commit, "x", 1, "after 'set output': move the drawn figure to OUT atomically; returns OUT for printing"),
-    FN(gn_scratch, "name", 1, "path for name in a private scratch directory, removed with its files when gnuplot exits"),
-    FN(gn_last_error, "x", 1, "the message of the last failure, \"\" after a success (x is ignored)"),
+    TP_MODULE_FUNCS(gn),
 };
 #undef FN
 
-const struct tp_module trainplot_module = {
-    .abi = TP_MODULE_ABI,
-    .size = sizeof(struct tp_module),
-    .name = MODULE,
-    .version = PACKAGE_VERSION,
-    .summary = "gradient-norm series: statistics, clipping, spike and explosion episodes",
-    .funcs = funcs,
-    .nfuncs = sizeof funcs / sizeof funcs[0],
-    .commands = tp_gradnorm_commands,
-    .ncommands = TP_GRADNORM_NCOMMANDS,
-    .main = tp_gradnorm_main,
-};
+TP_MODULE(gn, MODULE, "gradient-norm series: statistics, clipping, spike and explosion episodes",
+          funcs, tp_gradnorm_commands, TP_GRADNORM_NCOMMANDS, tp_gradnorm_main, drop_all);

@@ -24,23 +24,11 @@ struct value pe_sim(int nargs, struct value *arg, void *priv);
 struct value pe_profile(int nargs, struct value *arg, void *priv);
 struct value pe_summary(int nargs, struct value *arg, void *priv);
 struct value pe_datablock(int nargs, struct value *arg, void *priv);
-struct value pe_last_error(int nargs, struct value *arg, void *priv);
 struct value pe_name(int nargs, struct value *arg, void *priv);
 struct value pe_band(int nargs, struct value *arg, void *priv);
 struct value pe_range(int nargs, struct value *arg, void *priv);
-struct value pe_scratch(int nargs, struct value *arg, void *priv);
 struct value pe_profile_display(int nargs, struct value *arg, void *priv);
-struct value pe_options(int nargs, struct value *arg, void *priv);
-struct value pe_option_arg(int nargs, struct value *arg, void *priv);
-struct value pe_options_done(int nargs, struct value *arg, void *priv);
-struct value pe_option(int nargs, struct value *arg, void *priv);
-struct value pe_option_num(int nargs, struct value *arg, void *priv);
-struct value pe_option_join(int nargs, struct value *arg, void *priv);
-struct value pe_output(int nargs, struct value *arg, void *priv);
-struct value pe_output_commit(int nargs, struct value *arg, void *priv);
-void *gnuplot_init(tp_gp_fn fn);
-void gnuplot_fini(void *priv);
-double gnuplot_version(void);
+TP_MODULE_DECLARE(pe);
 
 /* What the script loaded last; gnuplot calls are single-threaded. */
 static struct tp_posemb *table;
@@ -295,74 +283,6 @@ TP_GP_EXPORT(MODULE, pe_band) {
   return tp_gp_int((long long)prof->band * (long long)prof->block);
 }
 
-TP_GP_EXPORT(MODULE, pe_last_error) {
-  (void)nargs, (void)arg, (void)priv;
-  return tp_gp_str(tp_gp_last_error());
-}
-
-TP_GP_EXPORT(MODULE, pe_scratch) {
-  (void)priv;
-  return tp_gp_scratch(MODULE, nargs, arg);
-}
-
-TP_GP_EXPORT(MODULE, pe_options) {
-  (void)priv;
-  return tp_gp_options(MODULE, nargs, arg);
-}
-
-TP_GP_EXPORT(MODULE, pe_option_arg) {
-  (void)priv;
-  return tp_gp_option_arg(MODULE, nargs, arg);
-}
-
-TP_GP_EXPORT(MODULE, pe_options_done) {
-  (void)priv;
-  return tp_gp_options_done(MODULE, nargs, arg);
-}
-
-TP_GP_EXPORT(MODULE, pe_option) {
-  (void)priv;
-  return tp_gp_option(MODULE, nargs, arg);
-}
-
-TP_GP_EXPORT(MODULE, pe_option_num) {
-  (void)priv;
-  return tp_gp_option_num(MODULE, nargs, arg);
-}
-
-TP_GP_EXPORT(MODULE, pe_option_join) {
-  (void)priv;
-  return tp_gp_option_join(MODULE, nargs, arg);
-}
-
-TP_GP_EXPORT(MODULE, pe_output) {
-  (void)priv;
-  return tp_gp_output(MODULE, nargs, arg);
-}
-
-TP_GP_EXPORT(MODULE, pe_output_commit) {
-  (void)priv;
-  return tp_gp_output_commit(MODULE, nargs, arg);
-}
-
-void *gnuplot_init(tp_gp_fn fn) {
-  (void)fn;
-  /* GSL's default handler aborts, which would take gnuplot down with it. */
-  gsl_set_error_handler_off();
-  return NULL;
-}
-
-void gnuplot_fini(void *priv) {
-  (void)priv;
-  drop_results();
-  tp_posemb_free(table);
-  table = NULL;
-  tp_gp_script_free();
-  tp_gp_release();
-}
-
-double gnuplot_version(void) { return TP_GNUPLOT_VERSION; }
-
 static const struct tp_gpfunc funcs[] = {
     {.name = "pe_load", .params = "spec,key", .nargs = 2, .fn = pe_load,
      .help = "load a positional table from a file or generator spec (key \"\" picks it); returns rows"},
@@ -390,37 +310,15 @@ static const struct tp_gpfunc funcs[] = {
      .help = "band half-width in positions: first offset whose mean similarity is below 0.5; NaN when none"},
     {.name = "pe_range", .params = "which", .nargs = 1, .fn = pe_range,
      .help = "smallest (0) or largest (1) defined value of the current matrix; NaN when none is"},
-    {.name = "pe_options", .params = "spec", .nargs = 1, .fn = pe_options,
-     .help = "declare a script's options: \"@key @out metric=cosine width#=1400\" (positional, word, number#, text$); returns 0"},
-    {.name = "pe_option_arg", .params = "text", .nargs = 1, .fn = pe_option_arg,
-     .help = "take one script argument: name=value, several such words, or the next positional one; returns 0"},
-    {.name = "pe_options_done", .params = "argc", .nargs = 1, .fn = pe_options_done,
-     .help = "after the arguments: refuse those gnuplot dropped past its nine; returns 0"},
-    {.name = "pe_option", .params = "name", .nargs = 1, .fn = pe_option,
-     .help = "a script option's value as a string (its default when not given)"},
-    {.name = "pe_option_num", .params = "name", .nargs = 1, .fn = pe_option_num,
-     .help = "a number option's value (NaN when empty)"},
-    {.name = "pe_option_join", .params = "names", .nargs = 1, .fn = pe_option_join,
-     .help = "\"name=value ...\" of those of the names that were given"},
-    {.name = "pe_output", .params = "out,input", .nargs = 2, .fn = pe_output,
-     .help = "check OUT (no '|' pipes, never the input) and return the scratch path to draw it into"},
-    {.name = "pe_output_commit", .params = "x", .nargs = 1, .fn = pe_output_commit,
-     .help = "after 'set output': move the drawn figure to OUT atomically; returns OUT for printing"},
-    {.name = "pe_scratch", .params = "name", .nargs = 1, .fn = pe_scratch,
-     .help = "path for name in a private scratch directory, removed with its files when gnuplot exits"},
-    {.name = "pe_last_error", .params = "x", .nargs = 1, .fn = pe_last_error,
-     .help = "message of the last failure, \"\" after a success (x is ignored)"},
+    TP_MODULE_FUNCS(pe),
 };
 
-const struct tp_module trainplot_module = {
-    .abi = TP_MODULE_ABI,
-    .size = sizeof(struct tp_module),
-    .name = MODULE,
-    .version = PACKAGE_VERSION,
-    .summary = "positional-embedding similarity: heatmap, offset profile, summary",
-    .funcs = funcs,
-    .nfuncs = sizeof funcs / sizeof funcs[0],
-    .commands = tp_posemb_commands,
-    .ncommands = TP_POSEMB_NCOMMANDS,
-    .main = tp_posemb_main,
-};
+/* What gnuplot_fini drops besides the shared state. */
+static void cleanup(void) {
+  drop_results();
+  tp_posemb_free(table);
+  table = NULL;
+}
+
+TP_MODULE(pe, MODULE, "positional-embedding similarity: heatmap, offset profile, summary", funcs,
+          tp_posemb_commands, TP_POSEMB_NCOMMANDS, tp_posemb_main, cleanup);
