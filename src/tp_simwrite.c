@@ -10,7 +10,7 @@
 #include "tp_error.h"
 #include "tp_io.h"
 #include "tp_signal.h"
-#include "tp_sim.h"
+#include "tp_simwrite.h"
 
 /* Writers poll for a deferred interrupt once per POLL_CELLS cells (4 MB in binary). */
 #define POLL_CELLS ((size_t)1 << 20)

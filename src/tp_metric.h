@@ -1,0 +1,13 @@
+/* The similarity metrics and their names. */
+#ifndef TP_METRIC_H
+#define TP_METRIC_H
+
+
+enum tp_metric { TP_METRIC_COSINE = 0, TP_METRIC_DOT, TP_METRIC_EUCLIDEAN };
+
+/* Parse "cosine", "dot" or "euclidean"; records TP_EINVAL (listing them) otherwise,
+   also for "". */
+int tp_metric_parse(const char *s, enum tp_metric *out);
+const char *tp_metric_name(enum tp_metric m);
+
+#endif
