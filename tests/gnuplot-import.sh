@@ -3,7 +3,6 @@
 . "$top_srcdir/tests/lib.sh"
 [ -n "$GNUPLOT" ] && [ "$GNUPLOT" != no ] || skip_all "gnuplot not found"
 SO="$top_builddir/tests/.libs/tptest.so"
-tap_plan 5
 cat > "$TP_TMP/t.gp" <<GP
 import tt_add(a,b) from "$SO:tt_add"
 import tt_greet(w) from "$SO:tt_greet"

@@ -5,7 +5,6 @@ T="$TRAINPLOT"
 D="$TP_TMP"
 SPEC='sinusoidal:100x16,padding_idx=1'
 PY="${TP_PYTHON3:-}"
-tap_plan 33
 
 # json_has FILE EXPR: python3 evaluates EXPR on the parsed JSON as j (needs no numpy).
 json_has() { "$PY" -c "import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if ($2) else 1)" "$1"; }
