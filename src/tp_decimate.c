@@ -5,8 +5,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "tp_decimate.h"
 #include "tp_error.h"
-#include "tp_gnwrite.h"
 #include "tp_io.h"
 
 /* Step range of the finite points; 0 when there is none. */

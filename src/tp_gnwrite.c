@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "tp_decimate.h"
 #include "tp_error.h"
 #include "tp_gnwrite.h"
 #include "tp_io.h"

@@ -1,4 +1,4 @@
-/* gnuplot-ready output of a gradient-norm analysis: named blocks and decimation. */
+/* gnuplot-ready output of a gradient-norm analysis: named blocks, files, datablocks, summary. */
 #ifndef TP_GNWRITE_H
 #define TP_GNWRITE_H
 
@@ -42,15 +42,5 @@ char *tp_gn_datablock(const struct tp_gn_data *d);
 /* A few lines for a console: source, statistics, clipping, detection and up
  * to max_episodes ranked episodes; malloc'ed (caller frees), NULL on failure. */
 char *tp_gn_summary(const struct tp_gn_data *d, size_t max_episodes);
-
-/*
- * Display decimation: the indices (ascending) of the finite points to draw
- * when the series spans `columns` pixel columns of equal step width.  Per run
- * of points in one column it keeps the first, last, smallest and largest, and
- * every point sp flags (sp may be NULL), so the min/max envelope and each
- * spike look the same as with all points.  *idx is malloc'ed.
- */
-int tp_decimate(struct tp_steps step, const double *value, size_t n,
-                const struct tp_spikes *sp, size_t columns, size_t **idx, size_t *m);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "tp_movmed.h" /* the moving median: its callers (tests) include this header */
 #include "tp_series.h"
 
 /*
@@ -73,12 +74,5 @@ int tp_spikes_detect(struct tp_steps step, const double *value, size_t n,
 void tp_spikes_free(struct tp_spikes *sp);
 /* 1 when point i of the analysed series is flagged. */
 int tp_spikes_flagged(const struct tp_spikes *sp, const double *value, size_t i);
-
-/* The moving median with truncated ends: centred window w (odd), or trailing
- * (the current point and the w - 1 before it) when causal. y may equal x. */
-int tp_spikes_movmed(const double *x, size_t n, size_t w, int causal, double *y);
-/* The robust moving scale used by mad: 1.4826 x movmed(|x - med|). */
-int tp_spikes_movscale(const double *x, const double *med, size_t n, size_t w,
-                       int causal, double *y);
 
 #endif

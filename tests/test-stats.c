@@ -14,6 +14,7 @@
 
 #include "tap.h"
 #include "tp_error.h"
+#include "tp_decimate.h"
 #include "tp_gnwrite.h"
 #include "tp_signal.h"
 #include "tp_spikes.h"
