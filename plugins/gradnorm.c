@@ -173,9 +173,14 @@ TP_GP_EXPORT(MODULE, gn_stat) {
       return tp_gp_fail(MODULE);
     return tp_gp_num(x);
   }
-  tp_err(TP_EINVAL, NULL, -1,
-         "unknown statistic '%s' (count nonfinite mean sd min max max_step median p90 p99 "
-         "p999 clip_fraction clip_coef overflow first_step last_step episodes …)", name);
+  {
+    char names[1024];
+    size_t used = 0;
+    for (size_t i = 0; i < NSTAT && used < sizeof names; i++)
+      used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? " " : "",
+                               stat_rows[i].name);
+    tp_err(TP_EINVAL, NULL, -1, "unknown statistic '%s' (statistics: %s)", name, names);
+  }
   return tp_gp_fail(MODULE);
 }
 
@@ -307,7 +312,7 @@ TP_GP_EXPORT(MODULE, gn_name) {
 #define FN(n, p, k, h) {.name = #n, .params = p, .nargs = k, .fn = n, .help = h}
 static const struct tp_gpfunc funcs[] = {
     FN(gn_load, "path,key", 2, "read a gradient-norm series (key \"\" = the log's norm); returns points"),
-    FN(gn_stat, "name", 1, "a statistic: count nonfinite mean sd min max max_step median p90 p99 p999 clip_fraction clip_coef overflow first_step last_step episodes"),
+    FN(gn_stat, "name", 1, "a statistic by name (count, mean, p99, clip_fraction, overflow, episodes, ...; an unknown name lists them all)"),
     FN(gn_detect, "options", 1, "detect spikes (\"method=mad window=101 threshold=8 max_norm=1 top=2 causal=0\"); returns episodes kept"),
     FN(gn_episode_start, "k", 1, "first step of episode k (1 = most severe)"),
     FN(gn_episode_end, "k", 1, "last step of episode k"),
