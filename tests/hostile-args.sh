@@ -132,7 +132,7 @@ no_faults() {
 }
 # A printable, '#'-free form of a hostile string for the test descriptions.
 show() {
-  LC_ALL=C tr -c ' -~' '?' <"$1" | tr '#' '?' | cut -c1-40
+  LC_ALL=C tr -c ' -~' '?' <"$1" | tr '#' '?' | cut -c1-40 | tr -d '\n'
   [ "$(wc -c <"$1")" -le 40 ] || printf '...(%s bytes)' "$(wc -c <"$1" | tr -d ' ')"
 }
 PNG_MAGIC=$(printf '\211PNG')
