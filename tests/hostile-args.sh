@@ -179,6 +179,10 @@ run "posemb-heatmap.gp - 12 arguments" "" gp -c "$GP/posemb-heatmap.gp" "$SPEC" 
   metric=cosine pool=auto width=1400 height=760 term=dumb summary=1 metric=dot width=800 height=500
 ok "posemb-heatmap.gp - 12 arguments, expect exit 1 naming 3 dropped from 'metric=dot'" \
   sh -c "test $rc -eq 1 && grep -q \"dropped 3, from 'metric=dot' on\" '$TP_TMP/err'"
+run "gradnorm-explosions.gp - 10 arguments, the dropped one a newline and ESC" "" gp -c "$GP/gradnorm-explosions.gp" \
+  "$LOG" '' o.svg top=1 logy=0 width=1400 height=640 term=dumb method=mad "$(printf '%%n\nb\033[31m')"
+ok "gradnorm-explosions.gp - 10 arguments, the dropped one a newline and ESC, expect exit 1 naming it escaped" \
+  sh -c "test $rc -eq 1 && grep -q -F \"from '%n\\\\nb\\\\x1b[31m' on\" '$TP_TMP/err'"
 run "gradnorm-explosions.gp - exactly 9 arguments" o.svg gp -c "$GP/gradnorm-explosions.gp" "$LOG" '' o.svg \
   top=1 logy=0 width=1400 height=640 term=dumb method=mad
 ok "gradnorm-explosions.gp - exactly 9 arguments, expect exit 0 and the figure" test "$rc.$wrote" = 0.1
