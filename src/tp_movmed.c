@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,22 +95,23 @@ done:
   return NULL;
 }
 
+/* Every thread runs the one shared job: tp_run_jobs gets t pointers to it. */
+static void *movmed_run_shared(void *arg) { return movmed_run(*(struct movjob **)arg); }
+
 static int movmed_chunked(const double *x, const double *med, size_t n, size_t h, int causal,
                           double mul, double *y) {
   struct movjob j = {.x = x, .med = med, .y = y, .mul = mul, .n = n, .h = h,
                      .left = causal ? 2 * h : h, .right = causal ? 0 : h, .causal = causal};
-  pthread_t th[MOVMED_MAXT];
-  int started[MOVMED_MAXT] = {0};
+  struct movjob *share[MOVMED_MAXT];
   size_t chunks = (n + MOVMED_CHUNK - 1) / MOVMED_CHUNK;
   size_t t = (size_t)tp_threads(MOVMED_MAXT);
   if (t > chunks)
     t = chunks;
-  for (size_t k = 1; k < t; k++)
-    started[k] = pthread_create(&th[k], NULL, movmed_run, &j) == 0;
-  movmed_run(&j); /* threads that could not start leave their chunks to this one */
-  for (size_t k = 1; k < t; k++)
-    if (started[k])
-      pthread_join(th[k], NULL);
+  for (size_t k = 0; k < t; k++)
+    share[k] = &j;
+  /* A thread that cannot start leaves its chunks to the others: its job, run later on
+     this thread, finds none left. */
+  tp_run_jobs(share, t, sizeof share[0], movmed_run_shared);
   if (j.rc == TP_EINTR)
     return tp_err(TP_EINTR, NULL, -1, "interrupted");
   if (j.rc == TP_ENOMEM)

@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +204,27 @@ static void *order_run(void *arg) {
   return NULL;
 }
 
+/* The two halves of moments: the sums (job 0, on the caller's thread) and the quantile
+   passes (job 1, on a second core for long series). */
+struct moment_job {
+  struct order_job *order; /* NULL for the sums */
+  const double *value;
+  size_t n, m;
+  struct tp_stats *st;
+};
+
+static void *moment_run(void *arg) {
+  struct moment_job *j = arg;
+  double mean;
+  if (j->order)
+    return order_run(j->order);
+  mean = block_sum(j->value, j->n, 0, 0) / (double)j->m;
+  mean += block_sum(j->value, j->n, mean, 0) / (double)j->m; /* one correction, as a two-pass mean */
+  j->st->mean = mean;
+  j->st->sd = j->m > 1 ? sqrt(block_sum(j->value, j->n, mean, 1) / (double)(j->m - 1)) : 0.0;
+  return NULL;
+}
+
 static int moments(const double *value, size_t n, struct tp_stats *st) {
   static const double f[4] = {0.5, 0.90, 0.99, 0.999};
   size_t m = st->count, rank[8], nr = 0, lhs[4];
@@ -223,16 +243,10 @@ static int moments(const double *value, size_t n, struct tp_stats *st) {
   /* the quantile passes on a second core while this one sums (long series only) */
   struct order_job job = {.value = value, .n = n, .m = m, .nr = nr};
   memcpy(job.rank, rank, sizeof rank);
-  pthread_t th;
-  int threaded = n >= ((size_t)1 << 20) && tp_threads(2) > 1 &&
-                 pthread_create(&th, NULL, order_run, &job) == 0;
-  double mean = block_sum(value, n, 0, 0) / (double)m;
-  mean += block_sum(value, n, mean, 0) / (double)m; /* one correction, as a two-pass mean */
-  st->mean = mean;
-  st->sd = m > 1 ? sqrt(block_sum(value, n, mean, 1) / (double)(m - 1)) : 0.0;
-  if (threaded)
-    pthread_join(th, NULL);
-  else
+  struct moment_job part[2] = {{.value = value, .n = n, .m = m, .st = st}, {.order = &job}};
+  int threaded = n >= ((size_t)1 << 20) && tp_threads(2) > 1;
+  tp_run_jobs(part, threaded ? 2 : 1, sizeof part[0], moment_run);
+  if (!threaded)
     order_run(&job);
   if ((rc = job.rc) < 0)
     return tp_err_restore(&job.err); /* recorded on the thread that failed */
