@@ -5,7 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tp_tensor.h"
+#include "tp_tensor.h"     /* TP_MAXDIM */
+#include "tp_tensor_raw.h" /* enum tp__kind */
 
 enum tp_pk_type {
   TP_PK_NONE,

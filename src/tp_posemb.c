@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tp_error.h"
+#include "tp_gen.h"
 #include "tp_io.h"
 #include "tp_posemb.h"
 #include "tp_text.h"

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "tp_error.h"
+#include "tp_numparse.h"
 #include "tp_scriptopt.h"
 #include "tp_series.h"
 #include "tp_text.h"

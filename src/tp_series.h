@@ -6,8 +6,6 @@
 #include <stdint.h>
 
 #include "tp_error.h"
-/* For the callers that still get tp_parse_double through this header (tp_scriptopt.c). */
-#include "tp_numparse.h"
 
 #define TP_SERIES_BADLINES 8
 

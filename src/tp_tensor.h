@@ -73,11 +73,4 @@ int tp_tensor_load_file(const char *path, const char *key,
    owns it (tp_tensor_list_free). */
 struct tp_tensor_list *tp_tensor_list_new(const char *format);
 
-/* Until tp_posemb.c includes it itself (it asks tp_gen_is_spec). */
-#include "tp_gen.h"
-
-/* Storage element kinds a reader may meet on disk (internal, with the raw views in
-   tp_tensor_raw.h; here only until tp_pickle.h, which names it, includes that header). */
-enum tp__kind { TP__F16 = 1, TP__BF16, TP__F32, TP__F64 };
-
 #endif

@@ -5,7 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tp_tensor.h" /* TP_MAXDIM, struct tp_tensor and, for now, enum tp__kind */
+#include "tp_tensor.h" /* TP_MAXDIM, struct tp_tensor */
+
+/* Storage element kinds a reader may meet on disk. */
+enum tp__kind { TP__F16 = 1, TP__BF16, TP__F32, TP__F64 };
 
 /* A strided view of raw elements in a file, in elements (not bytes). */
 struct tp__raw {
