@@ -7,7 +7,7 @@
 
 #include "tp_decimate.h"
 #include "tp_error.h"
-#include "tp_io.h"
+#include "tp_limits.h"
 
 /* Step range of the finite points; 0 when there is none. */
 static int step_range(struct tp_steps step, const double *value, size_t n, double *lo,

@@ -8,7 +8,8 @@
 #include "tp_decimate.h"
 #include "tp_error.h"
 #include "tp_gnwrite.h"
-#include "tp_io.h"
+#include "tp_limits.h"
+#include "tp_out.h"
 #include "tp_signal.h"
 #include "tp_text.h"
 

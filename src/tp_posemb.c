@@ -9,7 +9,6 @@
 
 #include "tp_error.h"
 #include "tp_gen.h"
-#include "tp_io.h"
 #include "tp_posemb.h"
 #include "tp_text.h"
 

@@ -7,10 +7,10 @@
 #include <string.h>
 
 #include "tp_error.h"
-#include "tp_io.h"
-#include "tp_signal.h"
+#include "tp_jobs.h"
 #include "tp_profile.h"
 #include "tp_profile_int.h"
+#include "tp_signal.h"
 
 /* On the cosine scale, where 1 is identical: a sinusoidal table's profile
    ripples by about 0.1 without being periodic, so a real return must be larger. */

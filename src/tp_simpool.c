@@ -6,7 +6,8 @@
 #include <string.h>
 
 #include "tp_error.h"
-#include "tp_io.h"
+#include "tp_jobs.h"
+#include "tp_limits.h"
 #include "tp_signal.h"
 #include "tp_sim.h"
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "tp_error.h"
-#include "tp_io.h"
+#include "tp_out.h"
 #include "tp_signal.h"
 #include "tp_simwrite.h"
 

@@ -13,7 +13,7 @@
 #include <gsl/gsl_vector.h>
 
 #include "tp_error.h"
-#include "tp_io.h"
+#include "tp_limits.h"
 #include "tp_signal.h"
 #include "tp_spikes.h"
 #include "tp_spikes_int.h"

@@ -4,7 +4,6 @@
 
 #include <stddef.h>
 
-#include "tp_movmed.h" /* the moving median: its callers (tests) include this header */
 #include "tp_series.h"
 
 /*

@@ -9,7 +9,8 @@
 #include <gsl/gsl_statistics_double.h>
 
 #include "tp_error.h"
-#include "tp_io.h"
+#include "tp_jobs.h"
+#include "tp_limits.h"
 #include "tp_signal.h"
 #include "tp_stats.h"
 

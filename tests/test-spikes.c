@@ -15,6 +15,7 @@
 
 #include "tap.h"
 #include "tp_error.h"
+#include "tp_movmed.h"
 #include "tp_signal.h"
 #include "tp_spikes.h"
 #include "tp_text.h"
