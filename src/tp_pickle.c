@@ -21,6 +21,7 @@
 
 #include "tp_error.h"
 #include "tp_io.h"
+#include "tp_numparse.h"
 #include "tp_pickle.h"
 
 #define PK_MAX_STACK (1u << 20)
@@ -534,9 +535,12 @@ static int op_text_num(struct tp_pickle *k, int op) {
   if (rc < 0)
     return rc;
   if (op == 'F') {
+    const char *s = buf;
     if (!(o = obj_new(k, TP_PK_FLOAT)))
       return TP_ELIMIT;
-    o->f = strtod(buf, &end);
+    while (*s == ' ' || (*s >= '\t' && *s <= '\r')) /* leading white space, as strtod */
+      s++;
+    o->f = tp_parse_double(s, s + strlen(s), NULL); /* trailing text ignored, as before */
     return push(k, o);
   }
   if (op == 'I' && (!strcmp(buf, "00") || !strcmp(buf, "01"))) {

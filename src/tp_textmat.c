@@ -2,12 +2,12 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tp_error.h"
 #include "tp_io.h"
+#include "tp_numparse.h"
 #include "tp_tensor.h"
 #include "tp_tensor_int.h"
 #include "tp_tensor_raw.h"
@@ -57,11 +57,12 @@ static int acc_push(struct acc *a, double x, const char *path, long line) {
 }
 
 /* Parse one line (NUL-terminated copy, comment already cut); appends its numbers. */
-static int parse_line(struct acc *a, char *s, const char *path, long line) {
+static int parse_line(struct acc *a, const char *s, const char *path, long line) {
+  const char *le = s + strlen(s);
   uint64_t cols = 0;
   int commas = 0, rc;
   for (;;) {
-    char *end;
+    const char *end;
     double x;
     while (*s == ' ' || *s == '\t' || *s == '\r' || *s == ',')
       commas += *s++ == ',';
@@ -71,8 +72,7 @@ static int parse_line(struct acc *a, char *s, const char *path, long line) {
       return tp_err_line(TP_ECORRUPT, path, line,
                          "empty field between commas in column %llu",
                          (unsigned long long)cols + 1);
-    errno = 0;
-    x = strtod(s, &end);
+    x = tp_parse_double(s, le, &end);
     if (end == s || (*end && !strchr(" \t\r,", *end)))
       return tp_err_line(TP_ECORRUPT, path, line,
                          "expected a number in column %llu, found '%.20s'",
@@ -93,7 +93,7 @@ static int parse_line(struct acc *a, char *s, const char *path, long line) {
   return 0;
 }
 
-/* Read the whole file into a; lines are copied so strtod sees a terminator. */
+/* Read the whole file into a; each line is copied to cut its comment and find NUL bytes. */
 static int read_all(const char *path, struct acc *a) {
   struct tp_map m;
   char *buf = NULL;

@@ -14,6 +14,7 @@
 #include "tp_error.h"
 #include "tp_gpvalue.h"
 #include "tp_module.h"
+#include "tp_numparse.h"
 
 #ifndef TP_MODULEDIR
 #define TP_MODULEDIR "/usr/local/lib/trainplot"
@@ -239,6 +240,7 @@ static int cmd_imports(const char *import_dir) {
    into argv: arguments are gnuplot's, and the module never frees them. */
 static struct value word_value(char *w) {
   char *end;
+  const char *num = w, *stop;
   long long i;
   double x;
   struct value v;
@@ -246,8 +248,11 @@ static struct value word_value(char *w) {
   i = strtoll(w, &end, 10);
   if (*w && !*end && !errno)
     return tp_gp_int(i);
-  x = strtod(w, &end);
-  if (*w && !*end)
+  while (*num == ' ' || (*num >= '\t' && *num <= '\r')) /* leading white space, as strtoll */
+    num++;
+  end = w + strlen(w);
+  x = tp_parse_double(num, end, &stop);
+  if (stop > num && stop == end)
     return tp_gp_num(x);
   memset(&v, 0, sizeof v);
   v.type = STRING;

@@ -2,6 +2,7 @@
    script) produce at test time, real public checkpoints, and broken files. */
 #include "config.h"
 
+#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -354,6 +355,57 @@ static void run_core(void) {
   tp_tensor_list_free(NULL);
 }
 
+/* Text matrices written here: the decimals go through tp_parse_double, never the locale. */
+struct textmat_case {
+  const char *what, *body;
+  int want;         /* 0 or the TP_E… code */
+  const char *text; /* good: values as "%g" joined by spaces; bad: message fragment */
+};
+
+static const struct textmat_case textmats[] = {
+    {"signs, exponents, inf and nan", " 0.5,-1e3\n+.25 inf\n-INFINITY nan\n", 0,
+     "0.5 -1000 0.25 inf -inf nan"},
+    {"a hex float", "1 0x1p3\n", TP_ECORRUPT, "expected a number in column 2"},
+    {"commas, which only separate", "1,5 2,5\n", 0, "1 5 2 5"},
+};
+#define NTEXTMATS (sizeof textmats / sizeof textmats[0])
+
+static void run_textmat(const struct textmat_case *c, int i) {
+  char path[4200], got[256] = "", msg[1024];
+  struct tp_tensor *t = NULL;
+  FILE *f;
+  int rc;
+  snprintf(path, sizeof path, "%s/textmat%d.txt", dir, i);
+  if (!(f = fopen(path, "w")) || fputs(c->body, f) < 0 || fclose(f) != 0) {
+    tap_ok(0, "tp_tensor_load_file - text matrix with %s, could not write %s", c->what, path);
+    return;
+  }
+  rc = tp_tensor_load_file(path, "", &t);
+  tp_err_format(msg, sizeof msg);
+  for (uint64_t k = 0; t && k < t->count; k++)
+    snprintf(got + strlen(got), sizeof got - strlen(got), "%s%g", k ? " " : "",
+             tp_tensor_get(t, k));
+  if (!tap_ok(rc == c->want && strstr(c->want ? msg : got, c->text) != NULL,
+              "tp_tensor_load_file - text matrix with %s, expect %s", c->what,
+              c->want ? tp_errname(c->want) : c->text))
+    tap_diag("got %s: '%s' %s", tp_errname(rc), got, rc ? msg : "");
+  tp_tensor_free(t);
+}
+
+/* The same matrix read while LC_NUMERIC names a decimal comma, when such a locale exists. */
+static void run_textmat_locale(void) {
+  static const char *const names[] = {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "fr_FR.utf8"};
+  const char *set = NULL;
+  for (size_t i = 0; !set && i < sizeof names / sizeof names[0]; i++)
+    set = setlocale(LC_NUMERIC, names[i]);
+  if (!set) {
+    tap_skip(1, "no locale with a decimal comma installed");
+    return;
+  }
+  run_textmat(&textmats[0], 99);
+  setlocale(LC_NUMERIC, "C");
+}
+
 static void run_limit(const struct limit_case *c) {
   char path[4200], got[128] = "", msg[1024];
   struct tp_limits saved = *tp_limits_get(), l = saved;
@@ -456,7 +508,7 @@ static void generate(void) {
 }
 
 int main(void) {
-  int plan = (int)(NLISTS + NHALVES + NLIMITS) + NCORE + NBOUNDED;
+  int plan = (int)(NLISTS + NHALVES + NLIMITS + NTEXTMATS) + NCORE + NBOUNDED + 1;
   struct stat st;
   char cmd[4200];
   fixtures = getenv("TP_FIXTURES");
@@ -471,6 +523,9 @@ int main(void) {
   run_bounded(); /* first: its peak-memory check needs a low peak to start from */
   run_halves();
   run_core();
+  for (size_t i = 0; i < NTEXTMATS; i++)
+    run_textmat(&textmats[i], (int)i);
+  run_textmat_locale();
   for (size_t i = 0; i < NLIMITS; i++)
     if (have(limits[i].group))
       run_limit(&limits[i]);
