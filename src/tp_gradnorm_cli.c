@@ -15,6 +15,7 @@
 #include "tp_error.h"
 #include "tp_gnwrite.h"
 #include "tp_gradnorm.h"
+#include "tp_json.h"
 #include "tp_series.h"
 #include "tp_signal.h"
 #include "tp_spikes.h"
@@ -64,11 +65,6 @@ static void jput(json_object *o, const char *k, double x) {
   json_object_object_add(o, k, jnum(x));
 }
 
-static void print_json(json_object *o) {
-  puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
-  json_object_put(o);
-}
-
 /* Read the log and compute its statistics (with max_norm when given). */
 static int load(const struct cli *c, struct tp_series **s, struct tp_stats *st) {
   int rc;
@@ -95,7 +91,7 @@ static void stats_json(const struct tp_stats *st) {
   jput(o, "p99", st->p99);
   if (!isnan(st->max_norm))
     jput(o, "clip_fraction", st->clip_fraction);
-  print_json(o);
+  tp_json_print(o);
 }
 
 static void stats_text(const struct cli *c, const struct tp_series *s,
@@ -200,7 +196,7 @@ static void spikes_json(const struct tp_series *s, const struct tp_spikes *sp) {
   json_object_object_add(o, "count", json_object_new_int64((int64_t)sp->n_found));
   json_object_object_add(o, "episodes", eps);
   json_object_object_add(o, "overflow_steps", overflow_json(s));
-  print_json(o);
+  tp_json_print(o);
 }
 
 static void spikes_text(const struct cli *c, const struct tp_series *s,

@@ -1,4 +1,5 @@
-/* JSON helpers the JSON-based log readers share: numbers (quoted or not) and missing-key errors. */
+/* JSON helpers: the log readers' numbers (quoted or not) and missing-key errors, and the
+   command lines' one printer. */
 #include <config.h>
 
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "tp_error.h"
+#include "tp_json.h"
 #include "tp_log_int.h"
 #include "tp_numparse.h"
 #include "tp_series.h"
@@ -49,4 +51,13 @@ int tp__json_key_error(const char *path, long line, const char *key,
   }
   return tp_err_line(TP_ENOKEY, path, line, "key '%s' not found in %s; keys there: %s",
                      key, what, n ? list : "(none)");
+}
+
+int tp_json_print(struct json_object *o) {
+  const char *s = json_object_to_json_string_ext(
+      o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+  if (s)
+    puts(s);
+  json_object_put(o);
+  return s ? 0 : tp_err(TP_ENOMEM, NULL, -1, "out of memory");
 }

@@ -12,6 +12,7 @@
 
 #include "tp_cmd.h"
 #include "tp_error.h"
+#include "tp_json.h"
 #include "tp_module.h"
 #include "tp_posemb.h"
 #include "tp_signal.h"
@@ -50,13 +51,6 @@ static int sim_opts(struct cli *c) {
 }
 
 /* ---- subcommands ---- */
-
-static int print_json(json_object *j) {
-  puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
-                                             JSON_C_TO_STRING_NOSLASHESCAPE));
-  json_object_put(j);
-  return 0;
-}
 
 static json_object *shape_json(int ndim, const uint64_t *shape) {
   json_object *a = json_object_new_array();
@@ -98,7 +92,7 @@ static int run_list(void *args) {
   }
   json_object_object_add(j, "tensors", arr);
   tp_tensor_list_free(l);
-  return print_json(j);
+  return tp_json_print(j);
 }
 
 /* Load the table and say which tensor was picked, when it was picked by name. */
@@ -217,7 +211,7 @@ static int run_summary(void *args) {
     rc = tp_posemb_summary(pe, &f, &text);
   }
   if (rc == 0 && c->json)
-    print_json(facts_json(pe, &f, text));
+    rc = tp_json_print(facts_json(pe, &f, text));
   else if (rc == 0)
     fputs(text, stdout);
   free(text);
