@@ -8,9 +8,15 @@ PY=${TP_PYTHON3:-/usr/bin/python3}
 [ -x "$PY" ] || skip_all "python3 not found (it starts the children with SIGINT not ignored)"
 GP="$top_builddir/gp-scripts/uninstalled"
 # A background job of a non-interactive shell ignores SIGINT; start it with the default.
-spawn() { "$PY" -c 'import os, signal, sys
+# For gnuplot in a sanitizer build, the child (not python) gets the ASan runtime first.
+spawn() { TP_PRELOAD=${TP_PRELOAD:-} "$PY" -c 'import os, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_DFL)
+if os.environ.get("TP_PRELOAD"):
+    os.environ["LD_PRELOAD"] = os.environ["TP_PRELOAD"]
+    os.environ["ASAN_OPTIONS"] = "detect_leaks=0"
 os.execvp(sys.argv[1], sys.argv[1:])' "$@" & }
+GP_PRELOAD=
+[ "${TP_SANITIZE:-0}" = 1 ] && GP_PRELOAD=$TP_ASAN_RUNTIME
 # wait_line FILE WORD: up to 20 s for WORD to appear in FILE.
 wait_line() {
   i=0
@@ -57,7 +63,7 @@ print (r == r) ? "finished" : "stopped"
 m = pe_load("sinusoidal:16x8", "")
 print sprintf("next %d", m)
 EOF
-  spawn "$GNUPLOT" "$TP_TMP/intr.gp" > "$TP_TMP/intr.out" 2>&1
+  TP_PRELOAD=$GP_PRELOAD spawn "$GNUPLOT" "$TP_TMP/intr.gp" > "$TP_TMP/intr.out" 2>&1
   pid=$!
   wait_line "$TP_TMP/intr.out" loaded
   sleep 0.1
@@ -76,7 +82,7 @@ print "loaded"
 r = pe_similarity("cosine", p)
 print "not reached"
 EOF
-  TMPDIR="$TP_TMP/scratch" spawn "$GNUPLOT" "$TP_TMP/term.gp" > "$TP_TMP/term.out" 2>&1
+  TMPDIR="$TP_TMP/scratch" TP_PRELOAD=$GP_PRELOAD spawn "$GNUPLOT" "$TP_TMP/term.gp" > "$TP_TMP/term.out" 2>&1
   pid=$!
   wait_line "$TP_TMP/term.out" loaded
   sleep 0.1
@@ -94,13 +100,13 @@ p = pe_scratch("sim.bin")
 print "made"
 pause 30
 EOF
-  TMPDIR="$TP_TMP/scratch2" spawn "$GNUPLOT" "$TP_TMP/stale.gp" > "$TP_TMP/stale.out" 2>&1
+  TMPDIR="$TP_TMP/scratch2" TP_PRELOAD=$GP_PRELOAD spawn "$GNUPLOT" "$TP_TMP/stale.gp" > "$TP_TMP/stale.out" 2>&1
   pid=$!
   wait_line "$TP_TMP/stale.out" made
   { kill -KILL $pid; wait $pid; } 2>/dev/null
   left=$(ls -A "$TP_TMP/scratch2" | wc -l)
   printf 'load "%s/trainplot.gp"\np = pe_scratch("x")\n' "$GP" > "$TP_TMP/sweep.gp"
-  TMPDIR="$TP_TMP/scratch2" "$GNUPLOT" "$TP_TMP/sweep.gp" > /dev/null 2>&1
+  TMPDIR="$TP_TMP/scratch2" run_gnuplot "$TP_TMP/sweep.gp" > /dev/null 2>&1
   ok "gnuplot - a session killed with its scratch directory, expect the next one to sweep it" \
     sh -c "test $left -eq 1 && test -z \"\$(ls -A '$TP_TMP/scratch2')\""
 fi
