@@ -103,17 +103,15 @@ TP_GP_EXPORT(MODULE, gn_load) {
 }
 
 static double step_min(void) {
-  double m = INFINITY;
-  for (size_t i = 0; i < series->n; i++)
-    m = fmin(m, tp_series_step(series, i));
-  return series->n ? m : NAN;
+  double lo, hi;
+  tp_series_step_range(series, &lo, &hi);
+  return lo;
 }
 
 static double step_max(void) {
-  double m = -INFINITY;
-  for (size_t i = 0; i < series->n; i++)
-    m = fmax(m, tp_series_step(series, i));
-  return series->n ? m : NAN;
+  double lo, hi;
+  tp_series_step_range(series, &lo, &hi);
+  return hi;
 }
 
 static double n_points(void) { return (double)series->n; }

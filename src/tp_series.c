@@ -168,6 +168,17 @@ void tp_series_bad_line(struct tp_series *s, long line) {
   s->n_malformed++;
 }
 
+void tp_series_step_range(const struct tp_series *s, double *lo, double *hi) {
+  struct tp_steps st = tp_series_steps(s);
+  double a = INFINITY, b = -INFINITY;
+  for (size_t i = 0; i < s->n; i++) {
+    double x = tp_step_at(st, i);
+    a = fmin(a, x), b = fmax(b, x);
+  }
+  *lo = s->n ? a : NAN;
+  *hi = s->n ? b : NAN;
+}
+
 int tp__series_done(struct tp_series *s, const char *path, const char *format,
                     const char *key) {
   snprintf(s->format, sizeof s->format, "%s", format);

@@ -69,6 +69,8 @@ int tp_series_push(struct tp_series *s, double step, double value);
 int tp_series_push_overflow(struct tp_series *s, double step);
 /* Count a malformed line, keeping the first few line numbers. */
 void tp_series_bad_line(struct tp_series *s, long line);
+/* Smallest and largest step in one pass, NaN steps skipped; both NaN for an empty series. */
+void tp_series_step_range(const struct tp_series *s, double *lo, double *hi);
 
 struct tp_series_reader {
   const char *name;    /* "fairseq" */

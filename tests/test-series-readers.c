@@ -180,6 +180,47 @@ static void container(void) {
   tp_series_free(NULL);
 }
 
+/* Step sequences for tp_series_step_range: n steps, first + i * stride, with steps[at]
+   replaced by with (at < 0: none), so both the implicit and the array layouts are met. */
+static const struct srcase {
+  const char *what;
+  int n;
+  double first, stride;
+  int at;
+  double with;
+} srcases[] = {
+    {"an empty series, expect NaN and NaN", 0, 0, 1, -1, 0},
+    {"steps 500, 600, … (implicit), expect 500 and 500400", 5000, 500, 100, -1, 0},
+    {"falling steps 10, 9, … (implicit), expect 1 and 10", 10, 10, -1, -1, 0},
+    {"a restart at 3 (array), expect 3 and the last step", 5000, 500, 100, 4000, 3},
+    {"a NaN step, expect it skipped", 100, 0, 1, 50, NAN},
+    {"one step, expect it twice", 1, 7, 1, -1, 0},
+};
+#define NSRCASES (int)(sizeof srcases / sizeof srcases[0])
+
+/* Each case against a brute-force min/max over the steps pushed. */
+static void step_range(void) {
+  for (int k = 0; k < NSRCASES; k++) {
+    const struct srcase *c = &srcases[k];
+    struct tp_series *s = tp_series_new();
+    double lo = 0, hi = 0, want_lo = NAN, want_hi = NAN;
+    int rc = s ? 0 : -1;
+    for (int i = 0; rc == 0 && i < c->n; i++) {
+      double x = i == c->at ? c->with : c->first + c->stride * i;
+      rc = tp_series_push(s, x, 1.0);
+      if (!isnan(x))
+        want_lo = isnan(want_lo) || x < want_lo ? x : want_lo,
+        want_hi = isnan(want_hi) || x > want_hi ? x : want_hi;
+    }
+    if (rc == 0)
+      tp_series_step_range(s, &lo, &hi);
+    if (!tap_ok(rc == 0 && same_double(lo, want_lo) && same_double(hi, want_hi),
+                "tp_series_step_range - %s", c->what))
+      tap_diag("got %g and %g, brute force %g and %g", lo, hi, want_lo, want_hi);
+    tp_series_free(s);
+  }
+}
+
 /* ---- readers on files ---- */
 
 #define FS_LINE(n, rest) "2023-06-13 17:31:0" #n " | INFO | train_inner | epoch 001:    " #n "00 / 282 " rest "\n"
@@ -587,13 +628,14 @@ int main(void) {
   const char *root = getenv("TP_FIXTURES");
   const char *dir = tap_tmpdir();
   char probe[4300];
-  int plan = NPCASES + 1 + 6 + 1 + 13 + NFCASES * FCHECKS + 1;
+  int plan = NPCASES + 1 + 6 + NSRCASES + 1 + 13 + NFCASES * FCHECKS + 1;
   for (int i = 0; i < NRCASES; i++)
     plan += rcase_checks(&rcases[i]);
   tap_plan(plan);
   parse_cases();
   parse_random();
   container();
+  step_range();
   table_names();
   parts_equivalence(dir);
   generate(dir);
