@@ -176,15 +176,6 @@ static void check_pool_from_full(void) {
   }
 }
 
-static int count_pooled(void) {
-  int n = 0;
-  for (int k = 0; k < NELEM(simcases); k++)
-    n += simcases[k].pool > 0;
-  return n;
-}
-
-#define NSIM (NELEM(simcases) + count_pooled())
-
 /* Zero rows, limits and bad arguments each give their documented result. */
 static void check_sim_edges(void) {
   double *x = random_table(20, 8, 4, 7);
@@ -217,7 +208,6 @@ static void check_sim_edges(void) {
   free(x);
   free(ones);
 }
-#define NEDGE 6
 
 /* A long thin table plans a large matrix from a small file: the full matrix only within
    the budget (1 GiB, or the byte limit when lower); a profile alone then comes from the
@@ -257,7 +247,6 @@ static void check_budget(void) {
   tp_profile_free(p), tp_profile_free(pf);
   free(x), free(f);
 }
-#define NBUDGET 3
 
 /* Cosine from float32 and float64 tables at both precisions, against the brute force
    on the same (float-rounded) values. The same-precision pairs use the caller's table
@@ -310,7 +299,6 @@ static void check_f32_input(void) {
     free(x), free(f), free(x0), free(f0), free(want);
   }
 }
-#define NF32 12
 
 /* A matrix given cell by cell, for the profile checks. */
 static struct tp_simmat *matrix_of(size_t n, const double *v) {
@@ -405,7 +393,6 @@ static void check_profile(void) {
   free(circle);
   check_profile_serial();
 }
-#define NPROF 7
 
 /* Both accumulators of the row-by-row profile, field by field, exactly. */
 static int acc_same(const struct tp_profile_acc *a, const struct tp_profile_acc *b) {
@@ -503,7 +490,6 @@ static void check_profile_streamed(void) {
     free(x);
   }
 }
-#define NSTREAM (4 + 5)
 
 /* fairseq's formula in double: sin half, cos half, denominator half_dim - 1. */
 static double fairseq_ref(size_t pos, size_t c, size_t d) {
@@ -573,7 +559,6 @@ static void check_generator(void) {
            "tp_gen_load - '%s', expect TP_EINVAL naming the spec", badspecs[k]);
   }
 }
-#define NGEN (NELEM(gencases) + NELEM(badspecs))
 
 /* Read a whole file into memory (test helper); *len gets its size. */
 static char *slurp(const char *path, size_t *len) {
@@ -672,7 +657,6 @@ static void check_profile_display(void) {
   free(buf);
   unlink(path);
 }
-#define NPDISPLAY 3
 
 /* Non-finite cells are refused with their count and the first one's place, found
    block by block (4096 cells): in the first block, on a block's last cell, on the
@@ -719,7 +703,6 @@ static void check_nonfinite(void) {
   }
   free(f), free(x);
 }
-#define NNONFINITE 5
 
 static void check_writers(void) {
   static const double three[9] = {1, .5, 0, .5, 1, .9, 0, .9, 1};
@@ -763,7 +746,6 @@ static void check_writers(void) {
   tp_profile_free(p);
   tp_simmat_free(s);
 }
-#define NWRITE 6
 
 static struct tp_tensor_list *names_list(const char *const *names, int n) {
   struct tp_tensor_list *l = calloc(1, sizeof *l);
@@ -798,7 +780,6 @@ static void check_pick_key(void) {
          "tp_posemb_pick_key - no candidate, expect TP_ENOKEY suggesting posemb list");
   tp_tensor_list_free(l);
 }
-#define NPICK 3
 
 /* ---- deferred interrupts: every long loop stops, frees and says TP_EINTR ---- */
 
@@ -846,7 +827,6 @@ static const struct {
     {INTR_BINARY, "tp_simwrite_binary - 1500 x 1500"},
     {INTR_TEXT, "tp_simwrite_text - 1500 x 1500"},
 };
-#define NINTR (2 * NELEM(intrcases) + 2)
 
 static int intr_call(int what, const struct tp_rows *r, const struct tp_simmat *full,
                      const char *path, struct tp_simmat **s, struct tp_profile **p) {
@@ -959,10 +939,8 @@ static void check_course_case(void) {
   tp_simmat_free(s);
   tp_posemb_free(pe);
 }
-#define NCOURSE 2
 
 int main(void) {
-  tap_plan(NSIM + NEDGE + NBUDGET + NF32 + NPROF + NSTREAM + NGEN + NPDISPLAY + NNONFINITE + NWRITE + NPICK + NINTR + NCOURSE);
   check_similarity();
   check_pool_from_full();
   check_sim_edges();

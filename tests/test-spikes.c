@@ -175,7 +175,6 @@ static void check_options(void) {
   tap_ok(tp_spikes_detect(tp_steps_array(steps), one, 3, &o, &sp) == TP_EINVAL && !sp,
          "tp_spikes_detect - ratio with threshold -5 set in the struct, expect TP_EINVAL");
 }
-#define NOPT_MORE 3
 
 /* ---- edge cases ---- */
 
@@ -420,13 +419,11 @@ static void check_interrupt(gsl_rng *r) {
   tp_spikes_free(sp), tp_spikes_free(want), tp_spikes_free(again);
   free(x), free(y), free(ref);
 }
-#define NINTR 3
 
 int main(void) {
   gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
   gsl_set_error_handler_off();
   gsl_rng_set(r, 42);
-  tap_plan((int)(2 * NMOV + NOPT + NOPT_MORE + NEDGE + 2 * NRECALL + NINTR));
   check_movstat(r);
   check_options();
   check_edges(r);
