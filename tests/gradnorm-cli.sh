@@ -72,4 +72,15 @@ ok "gradnorm stats - text for that log, expect the name escaped on one line" \
   sh -c "'$T' gradnorm stats \"\$1\" > '$D/bad.st' && ! grep -q '$ESC' '$D/bad.st' && grep -qF 'file            $D/a\\nb\\x1b[31m.log' '$D/bad.st'" sh "$BAD"
 ok "gradnorm stats - missing log with that kind of name, expect one escaped line on stderr" \
   sh -c "'$T' gradnorm stats \"\$1.gone\" 2> '$D/bad.err'; test \$? -eq 1 && test \$(wc -l < '$D/bad.err') -eq 1 && ! grep -q '$ESC' '$D/bad.err'" sh "$BAD"
+
+# The one command-line parser: '--' ends options, --help describes a command.
+printf '1 2.5\n2 3.5\n' > "$D/-x.log"
+ok "gradnorm stats -- -x.log, expect the file read, not an option" \
+  sh -c "cd '$D' && '$T' gradnorm stats -- -x.log | grep -q 'count *2'"
+ok "gradnorm stats -x.log, expect exit 1 naming the unknown option, one line" \
+  sh -c "cd '$D' && '$T' gradnorm stats -x.log 2> e; test \$? -eq 1 && test \$(wc -l < e) -eq 1 && grep -q \"unknown option '-x.log'\" e"
+ok "gradnorm spikes --help, expect exit 0 and every option with its help on stdout" \
+  sh -c "'$T' gradnorm spikes --help > '$D/h' && grep -q -- '--min-ratio R' '$D/h' && grep -q 'mad|ewma|ratio|threshold' '$D/h'"
+ok "gradnorm spikes --window=x, expect exit 1 naming the value" \
+  sh -c "'$T' gradnorm spikes '$D/-x.log' --window=x 2> '$D/e'; test \$? -eq 1 && grep -q \"bad value for --window: 'x'\" '$D/e'"
 tap_done
