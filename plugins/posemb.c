@@ -9,9 +9,11 @@
 #include "tp_error.h"
 #include "tp_gpscript.h"
 #include "tp_gpvalue.h"
-#include "tp_text.h"
 #include "tp_module.h"
 #include "tp_posemb.h"
+#include "tp_profile.h"
+#include "tp_simwrite.h"
+#include "tp_text.h"
 
 #define MODULE "posemb"
 #define DATABLOCK_MAX 1024

@@ -10,6 +10,7 @@
 #include "tp_error.h"
 #include "tp_gen.h"
 #include "tp_posemb.h"
+#include "tp_profile.h"
 #include "tp_text.h"
 
 /* Name fragments of positional tables in fairseq, GPT-2, BERT, ViT and friends. */

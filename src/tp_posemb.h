@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 #include "tp_module.h"
-#include "tp_profile.h" /* posemb callers get the profile and writers here */
+#include "tp_profile.h" /* tp_posemb_cli.c still gets the profile and writers here */
 #include "tp_sim.h"
 #include "tp_simwrite.h"
 #include "tp_tensor.h"

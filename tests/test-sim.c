@@ -17,8 +17,10 @@
 #include "tp_gen.h"
 #include "tp_io.h"
 #include "tp_posemb.h"
+#include "tp_profile.h"
 #include "tp_signal.h"
 #include "tp_sim.h"
+#include "tp_simwrite.h"
 
 #define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
