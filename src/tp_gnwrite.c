@@ -16,14 +16,13 @@
 /* Rows written between two polls for a deferred interrupt (a few MB of text). */
 #define POLL_ROWS ((size_t)1 << 17)
 
-/* gnuplot reads "NaN" as a missing value; printf's "nan"/"inf" it may not. */
+/* A value (10 digits) or a step (15, exact for every integer step) through the one formatter. */
 static void num(FILE *fp, const char *sep, double x) {
-  if (isnan(x))
-    fprintf(fp, "%sNaN", sep);
-  else if (isinf(x))
-    fprintf(fp, "%s%sInf", sep, x < 0 ? "-" : "");
-  else
-    fprintf(fp, "%s%.10g", sep, x);
+  tp_out_num(fp, sep, 10, x);
+}
+
+static void step(FILE *fp, double x) {
+  tp_out_num(fp, "", 15, x);
 }
 
 /* Start a block; the first one's name line was written above the header. */
@@ -93,7 +92,9 @@ static int curves(FILE *fp, const struct tp_gn_data *d, const size_t *idx, size_
   for (size_t k = 0; d->sp && k < m; k++) {
     if (k % POLL_ROWS == 0 && tp_intr_pending())
       return tp_intr_check();
-    fprintf(fp, "%.15g %.10g\n", tp_series_step(s, idx[k]), d->sp->baseline[idx[k]]);
+    step(fp, tp_series_step(s, idx[k]));
+    num(fp, " ", d->sp->baseline[idx[k]]);
+    fputc('\n', fp);
   }
   if (!d->sp || m == 0)
     none(fp, 2);
@@ -103,7 +104,10 @@ static int curves(FILE *fp, const struct tp_gn_data *d, const size_t *idx, size_
     if (k % POLL_ROWS == 0 && tp_intr_pending())
       return tp_intr_check();
     if (isfinite(u)) {
-      fprintf(fp, "%.15g %.10g %.10g\n", tp_series_step(s, idx[k]), 2 * b - u, u);
+      step(fp, tp_series_step(s, idx[k]));
+      num(fp, " ", 2 * b - u);
+      num(fp, " ", u);
+      fputc('\n', fp);
       any = 1;
     }
     if (k + 1 == m && !any)
@@ -123,15 +127,21 @@ static int events(FILE *fp, const struct tp_gn_data *d) {
   for (size_t i = 0; sp && i < s->n; i++) {
     if (i % POLL_ROWS == 0 && tp_intr_pending())
       return tp_intr_check();
-    if (tp_spikes_flagged(sp, s->value, i))
-      fprintf(fp, "%.15g %.10g\n", tp_series_step(s, i), s->value[i]), k++;
+    if (tp_spikes_flagged(sp, s->value, i)) {
+      step(fp, tp_series_step(s, i));
+      num(fp, " ", s->value[i]);
+      fputc('\n', fp), k++;
+    }
   }
   if (k == 0)
     none(fp, 2);
   block(fp, "episodes", "rank start end peak_step peak baseline ratio score", 0);
   for (size_t e = 0; sp && e < sp->n_ep; e++) {
     const struct tp_episode *ep = &sp->ep[e];
-    fprintf(fp, "%zu %.15g %.15g %.15g", e + 1, ep->start, ep->end, ep->peak_step);
+    fprintf(fp, "%zu", e + 1);
+    tp_out_num(fp, " ", 15, ep->start);
+    tp_out_num(fp, " ", 15, ep->end);
+    tp_out_num(fp, " ", 15, ep->peak_step);
     num(fp, " ", ep->peak);
     num(fp, " ", ep->baseline);
     num(fp, " ", ep->ratio);
@@ -142,13 +152,13 @@ static int events(FILE *fp, const struct tp_gn_data *d) {
     none(fp, 8);
   block(fp, "overflow", "step kind (1 = overflow event in the log, 2 = NaN/inf value)", 0);
   for (size_t i = 0; i < s->n_overflow; i++)
-    fprintf(fp, "%.15g 1\n", s->overflow_step[i]);
+    step(fp, s->overflow_step[i]), fputs(" 1\n", fp);
   k = s->n_overflow;
   for (size_t i = 0; i < s->n; i++) {
     if (i % POLL_ROWS == 0 && tp_intr_pending())
       return tp_intr_check();
     if (!isfinite(s->value[i]))
-      fprintf(fp, "%.15g 2\n", tp_series_step(s, i)), k++;
+      step(fp, tp_series_step(s, i)), fputs(" 2\n", fp), k++;
   }
   if (k == 0)
     none(fp, 2);
@@ -212,22 +222,13 @@ int tp_gn_write_file(const char *path, const struct tp_gn_data *d, size_t *rows)
   return tp_out_commit(&o);
 }
 
+static int write_all(FILE *fp, const void *d) {
+  return tp_gn_write_stream(fp, d, NULL);
+}
+
 char *tp_gn_datablock(const struct tp_gn_data *d) {
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *fp = open_memstream(&buf, &len);
-  int rc;
-  if (!fp) {
-    tp_err(TP_ENOMEM, NULL, -1, "cannot open an in-memory stream");
-    return NULL;
-  }
-  rc = tp_gn_write_stream(fp, d, NULL);
-  if (fclose(fp) != 0 && rc == 0)
-    rc = tp_err(TP_ENOMEM, NULL, -1, "cannot grow the in-memory datablock");
-  if (rc < 0) {
-    free(buf);
-    return NULL;
-  }
+  char *buf;
+  tp_out_datablock(write_all, d, &buf);
   return buf;
 }
 

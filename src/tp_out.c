@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -189,4 +190,30 @@ void tp_out_abort(struct tp_out *o) {
   free(o->buf);
   free(o->tmp), free(o->path);
   memset(o, 0, sizeof *o);
+}
+
+void tp_out_num(FILE *fp, const char *sep, int digits, double x) {
+  if (isnan(x))
+    fprintf(fp, "%sNaN", sep);
+  else if (isinf(x))
+    fprintf(fp, "%s%sInf", sep, x < 0 ? "-" : "");
+  else
+    fprintf(fp, "%s%.*g", sep, digits, x);
+}
+
+int tp_out_datablock(int (*write)(FILE *fp, const void *arg), const void *arg, char **out) {
+  size_t len = 0;
+  FILE *fp;
+  int rc;
+  *out = NULL;
+  if (!(fp = open_memstream(out, &len)))
+    return tp_err(TP_ENOMEM, NULL, -1, "out of memory for the datablock");
+  rc = write(fp, arg);
+  if (fclose(fp) != 0 && rc == 0)
+    rc = tp_err(TP_ENOMEM, NULL, -1, "out of memory for the datablock");
+  if (rc < 0) {
+    free(*out);
+    *out = NULL;
+  }
+  return rc;
 }

@@ -1,4 +1,5 @@
-/* Outputs: temporary file and rename, or written in place for a device, FIFO or descriptor. */
+/* Outputs: temporary file and rename, or in place for a device, FIFO or descriptor; the
+   number formatter and datablock builder every gnuplot text writer uses. */
 #ifndef TP_OUT_H
 #define TP_OUT_H
 
@@ -28,5 +29,12 @@ int tp_out_open(struct tp_out *o, const char *path, const char *input);
 int tp_out_commit(struct tp_out *o);
 /* Remove the temporary; the previous file at path stays as it was. */
 void tp_out_abort(struct tp_out *o);
+
+/* One number of gnuplot text after sep: NaN, Inf or -Inf (gnuplot reads each as undefined,
+   whatever printf would spell), else %.*g with digits significant digits. */
+void tp_out_num(FILE *fp, const char *sep, int digits, double x);
+/* The text write(fp, arg) produces, as a malloc'ed string in *out (the caller frees it) for
+   an in-memory datablock; on failure *out is NULL and the code is returned. */
+int tp_out_datablock(int (*write)(FILE *fp, const void *arg), const void *arg, char **out);
 
 #endif

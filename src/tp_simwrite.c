@@ -72,13 +72,13 @@ int tp_simwrite_binary(const struct tp_simmat *s, const char *path,
   return finish(&o, rc);
 }
 
-/* Rows of the matrix as text; NaN is written so gnuplot reads it as undefined. */
+/* Rows of the matrix as text, 7 digits a cell (a float's precision). */
 static int put_rows(FILE *fp, const struct tp_simmat *s, const char *path) {
   size_t cells = 0;
   int rc;
   for (size_t i = 0; i < s->n; i++) {
     for (size_t j = 0; j < s->n; j++)
-      fprintf(fp, j ? " %.7g" : "%.7g", tp_simmat_get(s, i, j));
+      tp_out_num(fp, j ? " " : "", 7, tp_simmat_get(s, i, j));
     if (fputc('\n', fp) == EOF)
       return tp_err_errno(TP_EIO, path, "cannot write output");
     if ((rc = poll_cells(&cells, s->n)) < 0)
@@ -101,6 +101,15 @@ int tp_simwrite_text(const struct tp_simmat *s, const char *path,
             s->how == TP_POOL_MAX ? "max" : "mean", s->src_n);
   fputc('\n', o.fp);
   return finish(&o, put_rows(o.fp, s, path));
+}
+
+/* One profile row: the offset, then mean, min and max. */
+static void put_offset(FILE *fp, size_t offset, double mean, double lo, double hi) {
+  fprintf(fp, "%zu", offset);
+  tp_out_num(fp, " ", 7, mean);
+  tp_out_num(fp, " ", 7, lo);
+  tp_out_num(fp, " ", 7, hi);
+  fputc('\n', fp);
 }
 
 /* Offsets [a, b) of one pixel column: the rows kept are the first, the last and those of
@@ -132,7 +141,7 @@ static void put_column(FILE *fp, const struct tp_profile *p, size_t a, size_t b)
     if (keep[x] == prev)
       continue;
     prev = keep[x];
-    fprintf(fp, "%zu %.7g %.7g %.7g\n", keep[x] * p->block, p->mean[keep[x]], lo, hi);
+    put_offset(fp, keep[x] * p->block, p->mean[keep[x]], lo, hi);
   }
 }
 
@@ -157,12 +166,14 @@ static int write_profile(const struct tp_profile *p, const struct tp_simmat *s,
       put_column(o.fp, p, p->n * c / columns, p->n * (c + 1) / columns);
   else
     for (size_t k = 0; k < p->n; k++)
-      fprintf(o.fp, "%zu %.7g %.7g %.7g\n", k * p->block, p->mean[k], p->min[k], p->max[k]);
+      put_offset(o.fp, k * p->block, p->mean[k], p->min[k], p->max[k]);
   fprintf(o.fp, "\n\n# summary\n# band_half_width toeplitz_deviation period "
                 "period_rise (-1 = none)\n");
-  fprintf(o.fp, "%ld %.7g %ld %.7g\n",
-          p->band < 0 ? -1 : p->band * (long)p->block, p->toeplitz,
-          p->period < 0 ? -1 : p->period * (long)p->block, p->period_rise);
+  fprintf(o.fp, "%ld", p->band < 0 ? -1 : p->band * (long)p->block);
+  tp_out_num(o.fp, " ", 7, p->toeplitz);
+  fprintf(o.fp, " %ld", p->period < 0 ? -1 : p->period * (long)p->block);
+  tp_out_num(o.fp, " ", 7, p->period_rise);
+  fputc('\n', o.fp);
   return finish(&o, ferror(o.fp) ? tp_err_errno(TP_EIO, path,
                                                 "cannot write output")
                                  : 0);
@@ -178,28 +189,18 @@ int tp_simwrite_profile_display(const struct tp_profile *p, const struct tp_simm
   return write_profile(p, s, path, input, columns);
 }
 
+static int datablock_rows(FILE *fp, const void *s) {
+  return put_rows(fp, s, "datablock");
+}
+
 int tp_simwrite_datablock(const struct tp_simmat *s, size_t max_n, char **out) {
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *fp;
-  int rc;
   *out = NULL;
   if (s->n > max_n)
     return tp_err(TP_ELIMIT, NULL, -1,
                   "a %zu x %zu matrix is too large for a datablock (at most "
                   "%zu); write a binary file instead",
                   s->n, s->n, max_n);
-  if (!(fp = open_memstream(&buf, &len)))
-    return tp_err(TP_ENOMEM, NULL, -1, "out of memory");
-  rc = put_rows(fp, s, "datablock");
-  if (fclose(fp) != 0 && rc == 0)
-    rc = tp_err(TP_ENOMEM, NULL, -1, "out of memory for the datablock");
-  if (rc < 0) {
-    free(buf);
-    return rc;
-  }
-  *out = buf;
-  return 0;
+  return tp_out_datablock(datablock_rows, s, out);
 }
 
 static double row_get(const struct tp_rows *r, size_t k) {
