@@ -260,71 +260,98 @@ static void say(char *buf, size_t size, size_t *used, const char *fmt, ...) {
   va_end(ap);
 }
 
-int tp_posemb_summary(const struct tp_posemb *pe,
-                      const struct tp_posemb_facts *f, char **out) {
-  size_t size = 2048, u = 0;
-  char *b = malloc(size), name[512];
-  const char *m = tp_metric_name(f->metric);
+/* The paragraph is built sentence by sentence into one buffer of SUMMARY_SIZE bytes. */
+#define SUMMARY_SIZE 2048
+#define SAY(...) say(b, SUMMARY_SIZE, u, __VA_ARGS__)
+
+/* What the table is and how it was compared; the name is escaped (it comes from the file),
+   so it cannot add a line or a terminal code. */
+static void say_table(char *b, size_t *u, const struct tp_posemb *pe,
+                      const struct tp_posemb_facts *f) {
+  char name[512];
   int dist = f->metric == TP_METRIC_EUCLIDEAN;
-  if (!b)
-    return tp_err(TP_ENOMEM, NULL, -1, "out of memory");
-  /* The name comes from the file: escaped, so it cannot add a line or a terminal code. */
   if (pe->key[0])
-    say(b, size, &u, "'%s'%s is", tp_text_escape_buf(pe->key, name, sizeof name),
+    SAY("'%s'%s is", tp_text_escape_buf(pe->key, name, sizeof name),
         pe->auto_key ? " (picked as the only positional table)" : "");
   else
-    say(b, size, &u, "%s is", tp_text_escape_buf(pe->source, name, sizeof name));
-  say(b, size, &u, " a table of %zu positions x %zu dimensions", f->n, f->d);
+    SAY("%s is", tp_text_escape_buf(pe->source, name, sizeof name));
+  SAY(" a table of %zu positions x %zu dimensions", f->n, f->d);
   if (f->block > 1)
-    say(b, size, &u, ", compared in blocks of about %zu positions", f->block);
-  say(b, size, &u, " (%s %s).\n", m, dist ? "distance" : "similarity");
+    SAY(", compared in blocks of about %zu positions", f->block);
+  SAY(" (%s %s).\n", tp_metric_name(f->metric), dist ? "distance" : "similarity");
   if (f->self_max == f->self_rows)
-    say(b, size, &u, "Every position is %s to itself: the diagonal is the "
+    SAY("Every position is %s to itself: the diagonal is the "
         "%s of its row.\n", dist ? "nearest" : "most similar",
         dist ? "minimum" : "maximum");
   else
-    say(b, size, &u, "Only %zu of %zu rows are %s to themselves; the others "
+    SAY("Only %zu of %zu rows are %s to themselves; the others "
         "have a near-duplicate elsewhere.\n", f->self_max, f->self_rows,
         dist ? "nearest" : "most similar");
+}
+
+/* How similarity falls with the offset: no band, a band, or none that ever drops. */
+static void say_band(char *b, size_t *u, const struct tp_posemb_facts *f) {
+  int dist = f->metric == TP_METRIC_EUCLIDEAN;
   if (f->band > 0 && f->band <= (long)f->block)
-    say(b, size, &u, "Neighbouring positions are already unlike (mean %.3g at "
+    SAY("Neighbouring positions are already unlike (mean %.3g at "
         "offset %zu), so there is no band around the diagonal, as in an "
         "untrained or random table.\n", f->near, f->block);
   else if (f->band > 0)
-    say(b, size, &u, "%s falls with distance: the mean is %.3g at offset %zu "
+    SAY("%s falls with distance: the mean is %.3g at offset %zu "
         "and drops below half from offset %ld on (band half-width %ld); at "
         "offset %zu it is %.3g.\n", dist ? "Closeness" : "Similarity", f->near,
         f->block, f->band, f->band, f->n / 2, f->half);
   else
-    say(b, size, &u, "%s never drops below half at any offset: distant "
+    SAY("%s never drops below half at any offset: distant "
         "positions stay alike (mean %.3g at offset %zu).\n",
         dist ? "Closeness" : "Similarity", f->half, f->n / 2);
+}
+
+/* Toeplitz deviation and periodicity. */
+static void say_shape(char *b, size_t *u, const struct tp_posemb_facts *f) {
   if (f->toeplitz < 0.1)
-    say(b, size, &u, "It depends almost only on the distance |i-j| (Toeplitz "
+    SAY("It depends almost only on the distance |i-j| (Toeplitz "
         "deviation %.3g), as a sinusoidal table does.\n", f->toeplitz);
   else
-    say(b, size, &u, "It also depends on where the pair is, not only on its "
+    SAY("It also depends on where the pair is, not only on its "
         "distance: cells differ from their diagonal's mean by up to %.3g "
         "(Toeplitz deviation).\n", f->toeplitz);
   if (f->period > 0)
-    say(b, size, &u, "The profile rises again by %.2f to a secondary peak at "
+    SAY("The profile rises again by %.2f to a secondary peak at "
         "offset %ld: positions about %ld apart look alike again, a sign of "
         "periodicity.\n", f->rise, f->period, f->period);
   else
-    say(b, size, &u, "There is no periodicity: the profile has no "
+    SAY("There is no periodicity: the profile has no "
         "secondary peak.\n");
+}
+
+/* Padding rows: all-zero rows, undefined for cosine. */
+static void say_zero_rows(char *b, size_t *u, const struct tp_posemb_facts *f) {
   if (f->nzero == 1)
-    say(b, size, &u, "Row %zu is all zeros - a padding row (as fairseq's "
+    SAY("Row %zu is all zeros - a padding row (as fairseq's "
         "padding_idx); %s.\n", f->zero_rows[0],
         f->metric == TP_METRIC_COSINE
             ? "its cosine similarity is undefined and drawn blank"
             : "use cosine to draw it blank");
   else if (f->nzero > 1)
-    say(b, size, &u, "%zu rows are all zeros (the first is row %zu), as "
+    SAY("%zu rows are all zeros (the first is row %zu), as "
         "padding rows are; they are drawn blank for cosine.\n", f->nzero,
         f->zero_rows[0]);
   else
-    say(b, size, &u, "No row is all zeros, so there is no padding row.\n");
+    SAY("No row is all zeros, so there is no padding row.\n");
+}
+#undef SAY
+
+int tp_posemb_summary(const struct tp_posemb *pe,
+                      const struct tp_posemb_facts *f, char **out) {
+  size_t u = 0;
+  char *b = malloc(SUMMARY_SIZE);
+  if (!b)
+    return tp_err(TP_ENOMEM, NULL, -1, "out of memory");
+  say_table(b, &u, pe, f);
+  say_band(b, &u, f);
+  say_shape(b, &u, f);
+  say_zero_rows(b, &u, f);
   *out = b;
   return 0;
 }

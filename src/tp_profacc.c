@@ -127,19 +127,7 @@ static inline int any_skip(const unsigned char *skip, size_t j) {
   return w != 0;
 }
 
-__attribute__((target("avx2"))) static void offsets_avx(struct tp_profile_acc *a, size_t r0,
-                                                       size_t c0, size_t c1,
-                                                       const float *v0, size_t stride,
-                                                       const unsigned char *skip) {
-  const __m256d one = _mm256_set1_pd(1.0);
-  size_t n = a->n;
-  for (size_t k = 0; k < n - c0; k += 8) {
-    /* Rows i < full have all eight cells k..k+7 (i + k + 8 <= n). */
-    size_t full = n >= k + 8 ? n - k - 7 : 0;
-    size_t e = full < c0 ? c0 : full > c1 ? c1 : full;
-    if (e > c0) {
-      __m256d s0, s1, n0, n1;
-      __m256 mn, mx, imn, imx;
+/* The eight lanes of offsets k..k+7 live in registers for a strip of rows: load and store. */
 #define TP__FILL()                                                                     \
   do {                                                                                 \
     s0 = _mm256_loadu_pd(a->sum + k), s1 = _mm256_loadu_pd(a->sum + k + 4);            \
@@ -162,33 +150,57 @@ __attribute__((target("avx2"))) static void offsets_avx(struct tp_profile_acc *a
     _mm256_storeu_si256((__m256i *)(a->imin + k), _mm256_castps_si256(imn));           \
     _mm256_storeu_si256((__m256i *)(a->imax + k), _mm256_castps_si256(imx));           \
   } while (0)
-      TP__FILL();
-      for (size_t i = c0; i < e; i++) {
-        const float *v = v0 + (i - r0) * stride + k;
-        if (skip && skip[i])
-          continue;
-        if (any_skip(skip, i + k)) {
-          TP__SPILL();
-          for (size_t l = 0; l < 8; l++)
-            if (!skip[i + k + l])
-              acc_offset(a, i, k + l, (double)v[l]);
-          TP__FILL();
-          continue;
-        }
-        __m256 x = _mm256_loadu_ps(v);
-        __m256 row = _mm256_castsi256_ps(_mm256_set1_epi32((int)(uint32_t)i));
-        s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(x)));
-        s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1)));
-        n0 = _mm256_add_pd(n0, one), n1 = _mm256_add_pd(n1, one);
-        imn = _mm256_blendv_ps(imn, row, _mm256_cmp_ps(x, mn, _CMP_LT_OQ));
-        mn = _mm256_min_ps(x, mn);
-        imx = _mm256_blendv_ps(imx, row, _mm256_cmp_ps(x, mx, _CMP_GT_OQ));
-        mx = _mm256_max_ps(x, mx);
-      }
+
+/* Rows [c0, e), which all have the eight cells k..k+7, in registers; a row with a skipped
+   column among them goes through acc_offset cell by cell. */
+__attribute__((target("avx2"))) static void strip_avx(struct tp_profile_acc *a, size_t r0,
+                                                     size_t c0, size_t e, size_t k,
+                                                     const float *v0, size_t stride,
+                                                     const unsigned char *skip) {
+  const __m256d one = _mm256_set1_pd(1.0);
+  __m256d s0, s1, n0, n1;
+  __m256 mn, mx, imn, imx;
+  TP__FILL();
+  for (size_t i = c0; i < e; i++) {
+    const float *v = v0 + (i - r0) * stride + k;
+    if (skip && skip[i])
+      continue;
+    if (any_skip(skip, i + k)) {
       TP__SPILL();
+      for (size_t l = 0; l < 8; l++)
+        if (!skip[i + k + l])
+          acc_offset(a, i, k + l, (double)v[l]);
+      TP__FILL();
+      continue;
+    }
+    __m256 x = _mm256_loadu_ps(v);
+    __m256 row = _mm256_castsi256_ps(_mm256_set1_epi32((int)(uint32_t)i));
+    s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(x)));
+    s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1)));
+    n0 = _mm256_add_pd(n0, one), n1 = _mm256_add_pd(n1, one);
+    imn = _mm256_blendv_ps(imn, row, _mm256_cmp_ps(x, mn, _CMP_LT_OQ));
+    mn = _mm256_min_ps(x, mn);
+    imx = _mm256_blendv_ps(imx, row, _mm256_cmp_ps(x, mx, _CMP_GT_OQ));
+    mx = _mm256_max_ps(x, mx);
+  }
+  TP__SPILL();
+}
 #undef TP__FILL
 #undef TP__SPILL
-    }
+
+/* Rows [c0, c1) of a tile that starts at row r0, eight offsets at a time: the rows that have
+   all eight in registers, the last few (near the matrix edge) cell by cell. */
+__attribute__((target("avx2"))) static void offsets_avx(struct tp_profile_acc *a, size_t r0,
+                                                       size_t c0, size_t c1,
+                                                       const float *v0, size_t stride,
+                                                       const unsigned char *skip) {
+  size_t n = a->n;
+  for (size_t k = 0; k < n - c0; k += 8) {
+    /* Rows i < full have all eight cells k..k+7 (i + k + 8 <= n). */
+    size_t full = n >= k + 8 ? n - k - 7 : 0;
+    size_t e = full < c0 ? c0 : full > c1 ? c1 : full;
+    if (e > c0)
+      strip_avx(a, r0, c0, e, k, v0, stride, skip);
     for (size_t i = e; i < c1; i++) {
       const float *v = v0 + (i - r0) * stride;
       if (skip && skip[i])

@@ -231,18 +231,46 @@ static int pool_run(const struct work *w, const struct tp_sim_opts *o,
   return 0;
 }
 
-int tp__sim_pooled(const struct work *w, const struct tp_sim_opts *o, struct tp_simmat *s,
-                   const struct tp_sim_sink *sink) {
-  struct pool p;
-  uint64_t grid, tile;
-  size_t m = o->pool, tile_rows;
-  int rc;
-  tile_rows = (size_t)(TILE_TARGET / w->esz / w->n);
+/* Rows per tile: about TILE_TARGET bytes, at least TILE_MIN_ROWS, at most TILE_BYTES. */
+static size_t pool_tile_rows(const struct work *w) {
+  size_t tile_rows = (size_t)(TILE_TARGET / w->esz / w->n);
   if (tile_rows < TILE_MIN_ROWS)
     tile_rows = TILE_MIN_ROWS;
   if (tile_rows > TILE_BYTES / w->esz / w->n)
     tile_rows = (size_t)(TILE_BYTES / w->esz / w->n);
-  tile_rows = tile_rows < 1 ? 1 : tile_rows > w->n ? w->n : tile_rows;
+  return tile_rows < 1 ? 1 : tile_rows > w->n ? w->n : tile_rows;
+}
+
+/* The m x m pooled matrix from the upper-triangle accumulators: a block's max or mean,
+   NaN for a block with no valid pair. */
+static void pool_store(const struct pool *p, const struct work *w, const struct tp_sim_opts *o,
+                       struct tp_simmat *s) {
+  size_t m = o->pool;
+  for (size_t a = 0; a < m; a++)
+    for (size_t b = 0; b < m; b++) {
+      size_t u = a < b ? a : b, v = a < b ? b : a;
+      double x;
+      if (o->how == TP_POOL_MAX) {
+        x = u == v && p->dacc[u] > p->acc[u * m + u] ? p->dacc[u] : p->acc[u * m + v];
+        x = x == -INFINITY ? NAN : x;
+      } else {
+        double cnt = p->valid[u] * p->valid[v];
+        x = u == v ? 2 * p->acc[u * m + u] + p->dacc[u] : p->acc[u * m + v];
+        x = cnt > 0 ? x / cnt : NAN;
+      }
+      if (w->dbl)
+        ((double *)s->data)[a * m + b] = x;
+      else
+        ((float *)s->data)[a * m + b] = (float)x;
+    }
+}
+
+int tp__sim_pooled(const struct work *w, const struct tp_sim_opts *o, struct tp_simmat *s,
+                   const struct tp_sim_sink *sink) {
+  struct pool p;
+  uint64_t grid, tile;
+  size_t m = o->pool, tile_rows = pool_tile_rows(w);
+  int rc;
   if ((rc = tp_size_mul((uint64_t)m * m, sizeof(double), &grid, NULL)) < 0 ||
       (rc = tp_size_check(grid, NULL, "the pooled grid")) < 0 ||
       (rc = tp_size_mul((uint64_t)tile_rows * w->n, w->esz, &tile, NULL)) < 0)
@@ -265,23 +293,8 @@ int tp__sim_pooled(const struct work *w, const struct tp_sim_opts *o, struct tp_
   s->n = m;
   s->src_n = w->n;
   s->block = (w->n + m - 1) / m;
-  for (size_t a = 0; a < m && rc == 0; a++)
-    for (size_t b = 0; b < m; b++) {
-      size_t u = a < b ? a : b, v = a < b ? b : a;
-      double x;
-      if (o->how == TP_POOL_MAX) {
-        x = u == v && p.dacc[u] > p.acc[u * m + u] ? p.dacc[u] : p.acc[u * m + v];
-        x = x == -INFINITY ? NAN : x;
-      } else {
-        double cnt = p.valid[u] * p.valid[v];
-        x = u == v ? 2 * p.acc[u * m + u] + p.dacc[u] : p.acc[u * m + v];
-        x = cnt > 0 ? x / cnt : NAN;
-      }
-      if (w->dbl)
-        ((double *)s->data)[a * m + b] = x;
-      else
-        ((float *)s->data)[a * m + b] = (float)x;
-    }
+  if (rc == 0)
+    pool_store(&p, w, o, s);
   pool_free(&p);
   return rc;
 }

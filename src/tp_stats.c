@@ -90,73 +90,94 @@ static uint64_t key_of(double x) {
 
 static size_t bucket_of(double x) { return (size_t)(key_of(x) >> (64 - KEY_BITS)); }
 
-/* The order statistics rank[0..nr) (0-based among the m finite values) of value. */
-static int order_stats(const double *value, size_t n, size_t m, const size_t *rank, size_t nr,
-                       double *out) {
-  enum { MAXR = 8 };
-  uint32_t *count = calloc(NBUCKET, sizeof *count);
-  size_t bucket[MAXR], within[MAXR], nb = 0, slot_of[MAXR], fill[MAXR] = {0};
-  double *buf[MAXR] = {0};
-  int rc = 0;
-  if (!count)
-    return tp_err(TP_ENOMEM, NULL, -1, "cannot allocate the quantile counts");
+/* Where each asked rank lies: the ranks smallest first (they repeat and can go down: m = 3
+   asks 1, 2, 1, 2, ...), and for each its bucket slot and its rank within that bucket. */
+enum { MAXR = 8 };
+struct order_plan {
+  size_t order[MAXR], bucket[MAXR], within[MAXR], slot_of[MAXR], nb;
+};
+
+/* One pass: how many finite values fall in each bucket (TP_EINTR on a pending signal). */
+static int count_buckets(const double *value, size_t n, uint32_t *count) {
   for (size_t b = 0; b < n && !tp_intr_pending(); b += POLL)
     for (size_t i = b, e = n - b > POLL ? b + POLL : n; i < e; i++)
       if (isfinite(value[i]))
         count[bucket_of(value[i])]++;
-  if ((rc = tp_intr_check()) < 0) {
+  return tp_intr_check();
+}
+
+/* Walk the counts once for all ranks, smallest first. */
+static void plan_ranks(const uint32_t *count, const size_t *rank, size_t nr,
+                       struct order_plan *pl) {
+  size_t below = 0, b = 0;
+  pl->nb = 0;
+  for (size_t r = 0; r < nr; r++) {
+    size_t j = r;
+    for (; j > 0 && rank[pl->order[j - 1]] > rank[r]; j--)
+      pl->order[j] = pl->order[j - 1];
+    pl->order[j] = r;
+  }
+  for (size_t t = 0; t < nr; t++) {
+    size_t r = pl->order[t], k = 0;
+    while (below + count[b] <= rank[r])
+      below += count[b++];
+    pl->within[r] = rank[r] - below;
+    while (k < pl->nb && pl->bucket[k] != b)
+      k++;
+    if (k == pl->nb)
+      pl->bucket[pl->nb++] = b;
+    pl->slot_of[r] = k;
+  }
+}
+
+/* Second pass: the finite values of the planned buckets, each into its buffer. */
+static int gather(const double *value, size_t n, const struct order_plan *pl, double **buf) {
+  size_t fill[MAXR] = {0};
+  int rc;
+  for (size_t i = 0; i < n; i++) {
+    if (i % POLL == 0 && (rc = tp_intr_check()) < 0)
+      return rc;
+    if (!isfinite(value[i]))
+      continue;
+    size_t bi = bucket_of(value[i]);
+    for (size_t k = 0; k < pl->nb; k++)
+      if (pl->bucket[k] == bi) {
+        buf[k][fill[k]++] = value[i];
+        break;
+      }
+  }
+  return 0;
+}
+
+/* The order statistics rank[0..nr) (0-based among the m finite values) of value. */
+static int order_stats(const double *value, size_t n, size_t m, const size_t *rank, size_t nr,
+                       double *out) {
+  uint32_t *count = calloc(NBUCKET, sizeof *count);
+  struct order_plan pl;
+  double *buf[MAXR] = {0};
+  int rc;
+  if (!count)
+    return tp_err(TP_ENOMEM, NULL, -1, "cannot allocate the quantile counts");
+  if ((rc = count_buckets(value, n, count)) < 0) {
     free(count);
     return rc;
   }
-  /* walk the counts once for all ranks, smallest first: the asked ranks repeat and can
-   * go down (m = 3 asks 1, 2, 1, 2, ...) */
-  size_t order[MAXR];
-  for (size_t r = 0; r < nr; r++) {
-    size_t j = r;
-    for (; j > 0 && rank[order[j - 1]] > rank[r]; j--)
-      order[j] = order[j - 1];
-    order[j] = r;
-  }
-  size_t below = 0, b = 0;
-  for (size_t t = 0; t < nr; t++) {
-    size_t r = order[t];
-    while (below + count[b] <= rank[r])
-      below += count[b++];
-    within[r] = rank[r] - below;
-    size_t k = 0;
-    while (k < nb && bucket[k] != b)
-      k++;
-    if (k == nb)
-      bucket[nb++] = b;
-    slot_of[r] = k;
-  }
-  for (size_t k = 0; k < nb && rc == 0; k++)
-    if (!(buf[k] = tp_big_alloc(count[bucket[k]] * sizeof(double))))
+  plan_ranks(count, rank, nr, &pl);
+  for (size_t k = 0; k < pl.nb && rc == 0; k++)
+    if (!(buf[k] = tp_big_alloc(count[pl.bucket[k]] * sizeof(double))))
       rc = tp_err(TP_ENOMEM, NULL, -1, "cannot allocate %u values for quantiles",
-                  (unsigned)count[bucket[k]]);
-  if (rc == 0) {
-    for (size_t i = 0; i < n; i++) {
-      if (i % POLL == 0 && (rc = tp_intr_check()) < 0)
-        break;
-      if (!isfinite(value[i]))
-        continue;
-      size_t bi = bucket_of(value[i]);
-      for (size_t k = 0; k < nb; k++)
-        if (bucket[k] == bi) {
-          buf[k][fill[k]++] = value[i];
-          break;
-        }
-    }
-    /* smallest rank first: after a selection everything from within[r] up is >= the
-     * statistic, so the next rank in the bucket selects among that part only */
-    size_t lo[MAXR] = {0};
-    for (size_t t = 0; t < nr && rc == 0; t++) {
-      size_t r = order[t], k = slot_of[r], c = count[bucket[k]];
-      out[r] = gsl_stats_select(buf[k] + lo[k], 1, c - lo[k], within[r] - lo[k]);
-      lo[k] = within[r];
-    }
+                  (unsigned)count[pl.bucket[k]]);
+  if (rc == 0)
+    rc = gather(value, n, &pl, buf);
+  /* smallest rank first: after a selection everything from within[r] up is >= the
+   * statistic, so the next rank in the bucket selects among that part only */
+  size_t lo[MAXR] = {0};
+  for (size_t t = 0; t < nr && rc == 0; t++) {
+    size_t r = pl.order[t], k = pl.slot_of[r], c = count[pl.bucket[k]];
+    out[r] = gsl_stats_select(buf[k] + lo[k], 1, c - lo[k], pl.within[r] - lo[k]);
+    lo[k] = pl.within[r];
   }
-  for (size_t k = 0; k < nb; k++)
+  for (size_t k = 0; k < pl.nb; k++)
     free(buf[k]);
   free(count);
   (void)m;
