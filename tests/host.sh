@@ -20,4 +20,6 @@ mkdir -p "$TP_TMP/bad"
 cp "$top_builddir/tests/.libs/tptest.so" "$TP_TMP/bad/tptest.so"
 ok "trainplot --list - corrupt module file, expect a warning and no crash" \
   sh -c "printf 'garbage' > '$TP_TMP/bad/broken.so'; '$T' --module-path '$TP_TMP/bad' --list 2>'$TP_TMP/e'; grep -q 'broken' '$TP_TMP/e'"
+ok "trainplot --gnuplot-imports - an --import-dir with a quote, expect exit 1 and no import line" \
+  sh -c "! '$T' --gnuplot-imports --import-dir '/x\"; system(\"id\")' > '$TP_TMP/imp' 2>'$TP_TMP/e' && ! grep -q import '$TP_TMP/imp' && grep -q 'quote' '$TP_TMP/e'"
 tap_done
