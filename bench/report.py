@@ -1,6 +1,7 @@
 """bench report: turns measured runs into bench/RESULTS.md. Nothing here is typed by hand:
 every number, version and reason sentence is computed from the results of one run."""
 import json
+import os
 import statistics
 import sys
 
@@ -309,8 +310,21 @@ def write(path, m, groups, notes, quick):
           "- Spike peers: rolling median of the residuals' absolute values as the MAD (window "
           "%s, centred), `find_peaks` with prominence 6 × global MAD, ewm z-score with "
           "alpha 0.02; all flag at 6 robust sigmas and rank runs by peak." % "101", ""]
+    L += measurements()
     with open(path, "w") as f:
         f.write("\n".join(L))
+
+
+MEASUREMENTS_HEADING = "## Measurements quoted in the code (not from this run)"
+
+
+def measurements():
+    """bench/MEASUREMENTS.md, verbatim under one heading: the hand measurements the code's
+    comments cite, kept with the results though no run recomputes them."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "MEASUREMENTS.md")) as f:
+        text = f.read()
+    return [MEASUREMENTS_HEADING, "", text.rstrip("\n"), ""]
 
 
 if __name__ == "__main__":  # re-render from a saved results.json

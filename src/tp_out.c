@@ -101,7 +101,8 @@ static int open_stream(struct tp_out *o, const char *path) {
 }
 
 /* Outputs run to hundreds of MB (a 16384^2 matrix is 1 GiB); stdio's default buffer
-   made a 64 MiB matrix 8196 write calls (strace). If malloc fails, stdio's own is used. */
+   makes that one write call per few KiB (bench/MEASUREMENTS.md). If malloc fails, stdio's
+   own is used. */
 static int set_buffer(struct tp_out *o) {
   if ((o->buf = malloc(TP_OUT_BUFSIZE)) != NULL)
     setvbuf(o->fp, o->buf, _IOFBF, TP_OUT_BUFSIZE);
@@ -128,7 +129,7 @@ int tp_out_open(struct tp_out *o, const char *path, const char *input) {
     return tp_err(TP_ENOMEM, path, -1, "out of memory");
   }
   /* A scratch file is thrown away with its directory: durability buys nothing there,
-     and each fsync cost 1-2 ms on this machine's ext4 /tmp. */
+     and each fsync waits for the disk (bench/MEASUREMENTS.md). */
   o->sync = !tp_scratch_owns(path);
   /* A dot-prefixed name keeps the partial file out of shell globs. */
   snprintf(o->tmp, len, "%s/.%s.tmpXXXXXX", dirname(dcopy), basename(bcopy));

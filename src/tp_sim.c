@@ -96,7 +96,8 @@ static void *copy_run(void *arg) {
 }
 
 /* Run the copy (or the norms alone) over the cores once a part is worth a thread:
-   memory-bound and cheap per row (measured 1026 x 256: 0.9 ms on one core). */
+   memory-bound and cheap per row, so a small table stays on one core
+   (bench/MEASUREMENTS.md). */
 static void rows_pass(struct work *w, const struct tp_rows *r, int unit, int norms_only) {
   enum { MAXT = 4 };
   struct copy_job job[MAXT];
@@ -134,10 +135,9 @@ static int borrow_scales(struct work *w) {
    its first-touch cost. For dot and euclidean the copy would be the same numbers.
    For cosine the finish step must then scale the product (may_scale: the full matrix
    does; the pooled path needs unit rows), which writes the upper triangle back: n^2/2
-   cells against the copy's n d. Measured in the kernel on 2 cores (medians), borrowing
-   won at 1026 x 256 (copy 0.86 -> 0.32 ms, finish unchanged) and 4096 x 768 (copy 5.1
-   -> 2.2 ms, finish +0.8 ms) and lost at 8192 x 1024 (copy -6 ms, finish +18 ms), so
-   cosine borrows while n <= 6 d. */
+   cells against the copy's n d. In the kernel, borrowing won while n was a few times d
+   and lost once the n^2/2 write-back outgrew the copy it saves (bench/MEASUREMENTS.md),
+   so cosine borrows while n <= 6 d. */
 static int work_init(struct work *w, const struct tp_rows *r,
                      const struct tp_sim_opts *o, int may_scale) {
   uint64_t bytes;
@@ -184,9 +184,9 @@ extern int openblas_get_parallel(void) __attribute__((weak));
 extern int blas_thread_shutdown_(void) __attribute__((weak));
 #endif
 
-/* OpenBLAS's idle pthread workers spin in sched_yield for about 0.1 s after each call;
-   measured in the 4096 x 768 heatmap, that spinning thread took the second core from the
-   parallel profile, pooling and summary passes that follow (profile 16 ms -> 27 ms).
+/* OpenBLAS's idle pthread workers spin in sched_yield for a while after each call; in a
+   heatmap, that spinning thread takes the second core from the parallel profile, pooling
+   and summary passes that follow (bench/MEASUREMENTS.md).
    Whole matrices of large tables, whose passes run on the cores, stop the workers once
    BLAS is done (the pooled path's later passes see only the small pooled grid). The
    host and the gnuplot modules call BLAS from one thread, which this relies on. */

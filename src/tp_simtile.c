@@ -100,8 +100,8 @@ static void fold(double *slot, double x, int want_max) {
 /* Fold source row i (its entries j >= i, v[j - i]) into its block row: the diagonal cell
    into dacc, the others into the column sums (maxima), which flush_block_row then
    reduces block by block. Adding whole rows column-wise has no chain of dependent adds,
-   unlike summing each block's few cells of every row (measured at 4096 x 768 to 504
-   blocks on one core: the pooling went from 16 ms to 6-9 ms). */
+   unlike summing each block's few cells of every row, so the adds overlap
+   (bench/MEASUREMENTS.md). */
 #define TP__COLFOLD(T, NAME)                                                   \
   static void NAME(double *col, const T *v, size_t len, int want_max) {        \
     if (want_max) {                                                            \

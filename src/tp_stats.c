@@ -187,7 +187,7 @@ static int order_stats(const double *value, size_t n, size_t m, const size_t *ra
 /* Sum of the finite value[0..n) - c (or of their squared deviations from c when sq):
  * blocks of 4096 summed with four lanes, the block sums added in order. The error grows
  * with the number of blocks, not of points, unlike GSL's running mean, which also divides
- * at every point (4 % of a 10^7-point 'spikes' run). */
+ * at every point, a visible share of a long 'spikes' run (bench/MEASUREMENTS.md). */
 static double block_sum(const double *x, size_t m, double c, int sq) {
   double total = 0;
   for (size_t b = 0; b < m; b += 4096) {
