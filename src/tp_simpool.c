@@ -68,6 +68,23 @@ static void *fold_run(void *arg) {
   return NULL;
 }
 
+/* The matrix is symmetric (tp_sim_compute mirrors it), so block (b, a) is block (a, b):
+   fold the blocks on and above the diagonal, block rows split over the cores in equal
+   shares of that triangle; the caller copies across. */
+static void fold_blocks(const struct tp_simmat *full, const size_t *lo, size_t m, int want_max,
+                        double *acc, double *cnt) {
+  enum { MAXT = 8 };
+  struct fold_job job[MAXT];
+  size_t t = full->n < 1024 ? 1 : (size_t)tp_threads(MAXT), a0 = 0;
+  for (size_t k = 0; k < t; k++) {
+    size_t a1 = tp_triangle_split(m, k + 1, t);
+    job[k] = (struct fold_job){.full = full, .lo = lo, .a0 = a0, .a1 = a1 > a0 ? a1 : a0,
+                               .m = m, .want_max = want_max, .acc = acc, .cnt = cnt};
+    a0 = job[k].a1;
+  }
+  tp_run_jobs(job, t, sizeof job[0], fold_run);
+}
+
 static void store(struct tp_simmat *s, size_t k, double x) {
   if (s->dtype == TP_F64)
     ((double *)s->data)[k] = x;
@@ -98,19 +115,7 @@ int tp_sim_pool(const struct tp_simmat *full, size_t m, enum tp_pool how,
   }
   for (size_t k = 0; k <= m; k++)
     lo[k] = tp_sim_block_lo(n, m, k);
-  /* The matrix is symmetric (tp_sim_compute mirrors it), so block (b, a) is block (a, b):
-     fold the blocks on and above the diagonal, block rows split over the cores in equal
-     shares of that triangle, then copy across. */
-  enum { MAXT = 8 };
-  struct fold_job job[MAXT];
-  size_t t = n < 1024 ? 1 : (size_t)tp_threads(MAXT), a0 = 0;
-  for (size_t k = 0; k < t; k++) {
-    size_t a1 = tp_triangle_split(m, k + 1, t);
-    job[k] = (struct fold_job){.full = full, .lo = lo, .a0 = a0, .a1 = a1 > a0 ? a1 : a0,
-                               .m = m, .want_max = how == TP_POOL_MAX, .acc = acc, .cnt = cnt};
-    a0 = job[k].a1;
-  }
-  tp_run_jobs(job, t, sizeof job[0], fold_run);
+  fold_blocks(full, lo, m, how == TP_POOL_MAX, acc, cnt);
   if ((rc = tp_intr_check()) < 0) {
     free(s->data), free(s), free(acc), free(cnt), free(lo);
     return rc;
