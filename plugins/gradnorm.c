@@ -118,6 +118,7 @@ static double n_points(void) { return (double)series->n; }
 static double n_overflow(void) { return (double)(series->n_overflow + stats.nonfinite); }
 static double n_events(void) { return (double)series->n_overflow; }
 static double n_malformed(void) { return (double)series->n_malformed; }
+static double n_skipped(void) { return (double)series->skipped_bytes; }
 static double n_episodes(void) { return need_spikes() < 0 ? NAN : (double)spikes->n_ep; }
 static double n_found(void) { return need_spikes() < 0 ? NAN : (double)spikes->n_found; }
 static double n_flagged(void) { return need_spikes() < 0 ? NAN : (double)spikes->n_flagged; }
@@ -141,6 +142,7 @@ static const struct stat_row stat_rows[] = {
     D("clip_fraction", clip_fraction), D("clip_coef", clip_coef_mean),
     D("first_nonfinite_step", first_nonfinite_step), F("points", n_points),
     F("overflow", n_overflow), F("overflow_events", n_events), F("malformed", n_malformed),
+    F("skipped_bytes", n_skipped),
     F("first_step", step_min), F("last_step", step_max), F("episodes", n_episodes),
     F("found", n_found), F("flagged", n_flagged), F("scale", scale),
 };

@@ -120,6 +120,9 @@ static void stats_text(const struct cli *c, const struct tp_series *s,
   if (s->n_malformed)
     printf("malformed %s %zu (first at %s %ld)\n", strcmp(s->format, "tfevents") ? "lines" : "records",
            s->n_malformed, strcmp(s->format, "tfevents") ? "line" : "record", s->malformed_line[0]);
+  if (s->skipped_bytes)
+    printf("skipped %llu bytes from offset %lld\n", (unsigned long long)s->skipped_bytes,
+           s->skip_offset);
 }
 
 /* The statistics are printed either way, but a log whose every norm is NaN or inf has

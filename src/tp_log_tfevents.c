@@ -182,6 +182,7 @@ static void skip(struct tf *t, size_t from, size_t to) {
   if (!t->skipped)
     t->skip_at = (long long)from;
   t->skipped += to - from;
+  t->s->skipped_bytes = t->skipped, t->s->skip_offset = t->skip_at;
 }
 
 /* Walk the TFRecord frames of the mapped file, checking both CRCs. */

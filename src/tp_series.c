@@ -16,7 +16,7 @@
 struct tp_series *tp_series_new(void) {
   struct tp_series *s = calloc(1, sizeof *s);
   if (s)
-    s->stride = 1.0;
+    s->stride = 1.0, s->skip_offset = -1;
   return s;
 }
 

@@ -44,6 +44,10 @@ struct tp_series {
      trainer_state.json the log_history entry, for tfevents the record number) */
   size_t n_malformed;
   long malformed_line[TP_SERIES_BADLINES];
+  /* bytes a reader passed over to resynchronise (tfevents) and the offset of the first
+     of them, -1 when nothing was skipped */
+  uint64_t skipped_bytes;
+  long long skip_offset;
 };
 
 struct tp_series_opts {

@@ -83,4 +83,6 @@ ok "gradnorm spikes --help, expect exit 0 and every option with its help on stdo
   sh -c "'$T' gradnorm spikes --help > '$D/h' && grep -q -- '--min-ratio R' '$D/h' && grep -q 'mad|ewma|ratio|threshold' '$D/h'"
 ok "gradnorm spikes --window=x, expect exit 1 naming the value" \
   sh -c "'$T' gradnorm spikes '$D/-x.log' --window=x 2> '$D/e'; test \$? -eq 1 && grep -q \"bad value for --window: 'x'\" '$D/e'"
+ok "gradnorm stats - hugelen.tfevents (record 4 claims 2^40 bytes), expect 'skipped 22 bytes from offset 187'" \
+  sh -c "mkdir -p '$D/gen' && '$PY' '$top_srcdir/tests/gen/series.py' '$D/gen' && '$T' gradnorm stats '$D/gen/hugelen.tfevents' | grep -qx 'skipped 22 bytes from offset 187'"
 tap_done
