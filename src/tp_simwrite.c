@@ -238,6 +238,7 @@ static int put_npy(FILE *fp, const struct tp_rows *r, const char *path) {
   return 0;
 }
 
+/* The table as text, 9 digits a cell (a float survives the round trip). */
 static int put_table_text(FILE *fp, const struct tp_rows *r, const char *path) {
   size_t cells = 0;
   int rc;
@@ -246,7 +247,7 @@ static int put_table_text(FILE *fp, const struct tp_rows *r, const char *path) {
     if ((rc = poll_cells(&cells, r->d)) < 0)
       return rc;
     for (size_t k = 0; k < r->d; k++)
-      fprintf(fp, k ? " %.9g" : "%.9g", row_get(r, i * r->d + k));
+      tp_out_num(fp, k ? " " : "", 9, row_get(r, i * r->d + k));
     if (fputc('\n', fp) == EOF)
       return tp_err_errno(TP_EIO, path, "cannot write output");
   }
