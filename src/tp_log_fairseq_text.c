@@ -118,6 +118,35 @@ static void text_part(struct tp__part *pt) {
   f->s = NULL;
 }
 
+/* Before the merge: record indices run on across the parts (mode 0), and each part's
+   leading overflow notes carried from the part before go in front of its own events;
+   *carry ends as the notes after the last part's last record. */
+static int stitch(struct tp__part *parts, const struct fs *pf, size_t k, int mode,
+                  size_t *carry) {
+  size_t off = 0;
+  int rc = 0;
+  for (size_t i = 0; i < k && rc == 0; i++) {
+    struct tp_series *p = parts[i].s;
+    if (mode == 0 && !p->step)
+      p->step0 = (double)off; /* record indices run on across parts */
+    off += p->n;
+    if (*carry && p->n) { /* notes from before this part's first record */
+      double st = tp_series_step(p, 0);
+      size_t own = p->n_overflow;
+      for (size_t j = 0; j < *carry && rc == 0; j++)
+        rc = tp_series_push_overflow(p, st);
+      /* they happened first: rotate them in front of the part's own events */
+      for (size_t j = own; j-- > 0 && rc == 0;)
+        p->overflow_step[j + *carry] = p->overflow_step[j];
+      for (size_t j = 0; j < *carry && rc == 0; j++)
+        p->overflow_step[j] = st;
+      *carry = 0;
+    }
+    *carry += pf[i].pending;
+  }
+  return rc;
+}
+
 /*
  * Scan a key=value or summary log in one part per core. Each part decides its own step
  * mode from its first record; when a later part decides otherwise than the file's first
@@ -128,7 +157,7 @@ static void text_part(struct tp__part *pt) {
 int tp__fs_scan_parts(struct fs *f) {
   struct tp__part parts[TP__PARTS_MAX];
   struct fs pf[TP__PARTS_MAX];
-  size_t k = tp__parts_split(f->base, f->end, (size_t)32 << 20, parts), carry = 0, off = 0;
+  size_t k = tp__parts_split(f->base, f->end, (size_t)32 << 20, parts), carry = 0;
   int rc, mode = -1;
   if (k < 2)
     return scan_text(f);
@@ -145,25 +174,7 @@ int tp__fs_scan_parts(struct fs *f) {
       mode = pf[i].stepmode;
   }
   if (rc == 0 && mode != -2) {
-    for (size_t i = 0; i < k && rc == 0; i++) {
-      struct tp_series *p = parts[i].s;
-      if (mode == 0 && !p->step)
-        p->step0 = (double)off; /* record indices run on across parts */
-      off += p->n;
-      if (carry && p->n) { /* notes from before this part's first record */
-        double st = tp_series_step(p, 0);
-        size_t own = p->n_overflow;
-        for (size_t j = 0; j < carry && rc == 0; j++)
-          rc = tp_series_push_overflow(p, st);
-        /* they happened first: rotate them in front of the part's own events */
-        for (size_t j = own; j-- > 0 && rc == 0;)
-          p->overflow_step[j + carry] = p->overflow_step[j];
-        for (size_t j = 0; j < carry && rc == 0; j++)
-          p->overflow_step[j] = st;
-        carry = 0;
-      }
-      carry += pf[i].pending;
-    }
+    rc = stitch(parts, pf, k, mode, &carry);
     if (rc == 0)
       rc = tp__parts_merge(parts, k, f->base);
   }

@@ -250,6 +250,28 @@ static int document(struct doc *d, json_tokener *tok, struct col *c, size_t nc,
   }
 }
 
+/* Choose the column to return (*pick) and finish its series, or say which keys there are. */
+static int pick_col(const struct doc *d, json_tokener *tok, struct col *c, size_t nc,
+                    const struct sample *first, size_t *pick) {
+  int rc;
+  while (*pick + 1 < nc && !c[*pick].seen) /* the first default some entry has */
+    ++*pick;
+  if (!c[*pick].seen)
+    *pick = 0;
+  struct tp_series *s = c[*pick].s;
+  if (!c[*pick].steps) /* one entry without a step: use indices for all, consistently */
+    tp__series_index_steps(s);
+  s->has_step = c[*pick].steps;
+  if (s->n == 0 && s->n_malformed == 0) {
+    struct json_object *e = first->a ? parse_entry(d, tok, first->a, first->b) : NULL;
+    rc = tp__json_key_error(d->path, 0, c[*pick].key, e, "log_history entries");
+    json_object_put(e);
+  } else {
+    rc = tp__series_done(s, d->path, "hf", c[*pick].key);
+  }
+  return rc;
+}
+
 static int hf_read(const char *path, const struct tp_series_opts *o, struct tp_series **out) {
   struct tp_map m;
   struct col c[NDEFAULT];
@@ -274,23 +296,8 @@ static int hf_read(const char *path, const struct tp_series_opts *o, struct tp_s
     rc = document(&d, tok, c, nc, &first, &found);
   if (rc == 0 && !found)
     rc = tp_err(TP_EFORMAT, path, -1, "no 'log_history' array: not a trainer_state.json");
-  if (rc == 0) {
-    while (pick + 1 < nc && !c[pick].seen) /* the first default some entry has */
-      pick++;
-    if (!c[pick].seen)
-      pick = 0;
-    struct tp_series *s = c[pick].s;
-    if (!c[pick].steps) /* one entry without a step: use indices for all, consistently */
-      tp__series_index_steps(s);
-    s->has_step = c[pick].steps;
-    if (s->n == 0 && s->n_malformed == 0) {
-      struct json_object *e = first.a ? parse_entry(&d, tok, first.a, first.b) : NULL;
-      rc = tp__json_key_error(path, 0, c[pick].key, e, "log_history entries");
-      json_object_put(e);
-    } else {
-      rc = tp__series_done(s, path, "hf", c[pick].key);
-    }
-  }
+  if (rc == 0)
+    rc = pick_col(&d, tok, c, nc, &first, &pick);
   if (tok)
     json_tokener_free(tok);
   tp_map_close(&m);
