@@ -46,9 +46,10 @@ const char *tp_cmd_usage(const struct tp_command *c, char *buf, size_t size) {
   if (!size)
     return buf;
   buf[0] = '\0';
-  add(buf, size, &used, c->input);
+  if (c->input)
+    add(buf, size, &used, c->input);
   for (const struct tp_opt *o = c->opts; o && o->name; o++) {
-    add(buf, size, &used, o->required ? " " : " [");
+    add(buf, size, &used, used ? (o->required ? " " : " [") : (o->required ? "" : "["));
     add(buf, size, &used, dashes(o));
     add(buf, size, &used, o->name);
     if (o->type != TP_OPT_SWITCH) {
@@ -61,9 +62,15 @@ const char *tp_cmd_usage(const struct tp_command *c, char *buf, size_t size) {
   return buf;
 }
 
+/* "posemb similarity", or only the command for the host's own ("--list"). */
+static const char *words(const char *module, const struct tp_command *c, char *buf, size_t n) {
+  snprintf(buf, n, "%s%s%s", module ? module : "", module ? " " : "", c->name);
+  return buf;
+}
+
 void tp_cmd_help(const char *module, const struct tp_command *c, FILE *fp) {
-  char use[1024];
-  fprintf(fp, "usage: trainplot %s %s %s\n%s\n", module, c->name,
+  char use[1024], w[128];
+  fprintf(fp, "usage: trainplot %s %s\n%s\n", words(module, c, w, sizeof w),
           tp_cmd_usage(c, use, sizeof use), c->help);
   for (const struct tp_opt *o = c->opts; o && o->name; o++) {
     size_t used = 0;
@@ -77,11 +84,12 @@ void tp_cmd_help(const char *module, const struct tp_command *c, FILE *fp) {
 /* Record a usage error: the complaint, what it is about (escaped), and the usage. */
 static int usage_error(const char *module, const struct tp_command *c, const char *what,
                        const char *arg) {
-  char use[1024], shown[256];
+  char use[1024], shown[256], w[128];
   tp_text_escape_buf(arg ? arg : "", shown, sizeof shown);
-  return tp_err(TP_EINVAL, NULL, -1, "%s %s: %s%s%s%s (usage: trainplot %s %s %s)", module,
-                c->name, what, arg ? " '" : "", arg ? shown : "", arg ? "'" : "", module,
-                c->name, tp_cmd_usage(c, use, sizeof use));
+  words(module, c, w, sizeof w);
+  return tp_err(TP_EINVAL, NULL, -1, "%s: %s%s%s%s (usage: trainplot %s %s)", w, what,
+                arg ? " '" : "", arg ? shown : "", arg ? "'" : "", w,
+                tp_cmd_usage(c, use, sizeof use));
 }
 
 static const struct tp_opt *find(const struct tp_command *c, const char *name, size_t len) {
@@ -154,7 +162,8 @@ static int option(const char *module, const struct tp_command *c, int argc, char
 int tp_cmd_parse(const char *module, const struct tp_command *c, int argc, char **argv,
                  void *args) {
   unsigned char seen[TP_CMD_MAX_OPTS] = {0};
-  const char **input = (const char **)(void *)((char *)args + c->input_offset);
+  /* A command without an input (the host's own --list) takes no positional argument. */
+  const char **input = c->input ? (const char **)(void *)((char *)args + c->input_offset) : NULL;
   int rc, options = 1;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -163,13 +172,13 @@ int tp_cmd_parse(const char *module, const struct tp_command *c, int argc, char 
     } else if (options && a[0] == '-' && a[1]) {
       if ((rc = option(module, c, argc, argv, &i, args, seen)) < 0)
         return rc;
-    } else if (!*input) {
+    } else if (input && !*input) {
       *input = a;
     } else {
       return usage_error(module, c, "unexpected argument", a);
     }
   }
-  if (!*input)
+  if (input && !*input)
     return usage_error(module, c, "no input given", NULL);
   for (const struct tp_opt *o = c->opts; o && o->name; o++)
     if (o->required && !seen[o - c->opts]) {
@@ -240,7 +249,7 @@ int tp_cmd_main(const char *module, const struct tp_command *cmds, size_t n, int
   if (c->init)
     c->init(args);
   if ((rc = tp_cmd_parse(module, c, argc - 1, argv + 1, args)) == 0 &&
-      (rc = c->run(args)) < 0 && !tp_err_last()->file[0]) {
+      (rc = c->run(args)) < 0 && !tp_err_last()->file[0] && c->input) {
     /* The numerics know no file: the message is about the command's input. */
     struct tp_errinfo e = *tp_err_last();
     tp_err(rc, *(const char **)(void *)((char *)args + c->input_offset), e.offset, "%s",

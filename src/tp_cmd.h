@@ -36,7 +36,7 @@ struct tp_opt {
  */
 struct tp_command {
   const char *name;  /* "similarity" */
-  const char *input; /* the one positional argument's name ("INPUT") */
+  const char *input; /* the one positional argument's name ("INPUT"); NULL for none */
   size_t input_offset;
   const char *help; /* one line */
   const struct tp_opt *opts; /* terminated by an entry whose name is NULL */

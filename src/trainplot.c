@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <ltdl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "tp_error.h"
 #include "tp_gpvalue.h"
 #include "tp_module.h"
+#include "tp_text.h"
 #include "tp_numparse.h"
 
 #ifndef TP_MODULEDIR
@@ -33,18 +35,7 @@ static struct loaded mods[MAX_MODULES];
 static size_t nmods;
 static const char *search_path;
 
-static void usage(FILE *fp) {
-  fprintf(fp,
-          "usage: trainplot [--module-path DIRS] COMMAND …\n"
-          "       trainplot --list [--markdown]    modules, commands and gnuplot functions\n"
-          "       trainplot --version\n"
-          "       trainplot --gnuplot-imports [--import-dir DIR]\n"
-          "       trainplot --call MODULE FUNCTION [ARG…]\n"
-          "       trainplot MODULE SUBCOMMAND [ARG…]   (see 'trainplot --list')\n"
-          "Modules are searched in --module-path, then $TRAINPLOT_MODULE_PATH "
-          "(colon-separated), then %s.\n",
-          TP_MODULEDIR);
-}
+static void usage(FILE *fp);
 
 /* Check the exported descriptor field by field, naming what is wrong. */
 static int check_descriptor(const char *file, const struct tp_module *m) {
@@ -334,33 +325,90 @@ static int cmd_call(int argc, char **argv) {
   return r.type == INVALID_VALUE ? 1 : 0;
 }
 
+/* ---- the host's own commands: one table, parsed by the modules' parser ---- */
+
+struct host_args {
+  int markdown;
+  const char *import_dir;
+};
+
+static int run_help(const struct host_args *a) { (void)a, usage(stdout); return 0; }
+static int run_version(const struct host_args *a) {
+  (void)a;
+  printf("trainplot %s (gnuplot plugin ABI %d, CBLAS %s, module interface %d)\n",
+         PACKAGE_VERSION, TP_GNUPLOT_ABI, TP_CBLAS_NAME, TP_MODULE_ABI);
+  return 0;
+}
+static int run_list(const struct host_args *a) { return cmd_list(a->markdown); }
+static int run_imports(const struct host_args *a) { return cmd_imports(a->import_dir); }
+
+#define F(field) offsetof(struct host_args, field)
+static const struct tp_opt no_opts[] = {{0}};
+static const struct tp_opt list_opts[] = {
+    {.name = "markdown", .type = TP_OPT_SWITCH, .offset = F(markdown),
+     .help = "the README's reference section, as Markdown tables"},
+    {0}};
+static const struct tp_opt imports_opts[] = {
+    {.name = "import-dir", .arg = "DIR", .type = TP_OPT_STRING, .offset = F(import_dir),
+     .help = "the directory gnuplot will open the modules from (default: where they were found)"},
+    {0}};
+#undef F
+
+/* Each entry's run returns the exit status itself (the host prints its own errors). */
+struct host_cmd {
+  struct tp_command cmd;
+  int (*run)(const struct host_args *a);
+};
+#define HOST(n, o, fn, h) {.cmd = {.name = n, .help = h, .opts = o}, .run = fn}
+static const struct host_cmd host_cmds[] = {
+    HOST("--list", list_opts, run_list, "modules, their commands and gnuplot functions"),
+    HOST("--version", no_opts, run_version, "the version, plugin ABI, CBLAS and module interface"),
+    HOST("--gnuplot-imports", imports_opts, run_imports,
+         "gnuplot 'import' lines for every module function (what trainplot.gp holds)"),
+    HOST("--help", no_opts, run_help, "this summary"),
+};
+#undef HOST
+#define NHOST (sizeof host_cmds / sizeof host_cmds[0])
+
+static void usage(FILE *fp) {
+  char use[512];
+  fprintf(fp, "usage: trainplot [--module-path DIRS] MODULE COMMAND [ARG…]   (see --list)\n");
+  for (size_t i = 0; i < NHOST; i++)
+    fprintf(fp, "       trainplot %s%s%s\n           %s\n", host_cmds[i].cmd.name,
+            host_cmds[i].cmd.opts->name ? " " : "", tp_cmd_usage(&host_cmds[i].cmd, use, sizeof use),
+            host_cmds[i].cmd.help);
+  fprintf(fp, "       trainplot --call MODULE FUNCTION [ARG…]\n"
+              "           call one gnuplot function as gnuplot would, print the result\n"
+              "Modules are searched in --module-path, then $TRAINPLOT_MODULE_PATH "
+              "(colon-separated), then %s.\n",
+          TP_MODULEDIR);
+}
+
 static int run(int argc, char **argv) {
   const struct loaded *l;
-  const char *import_dir = NULL;
-  if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
-    usage(argc < 1 ? stderr : stdout);
-    return argc < 1 ? 1 : 0;
+  if (argc < 1) {
+    usage(stderr);
+    return 1;
   }
-  if (!strcmp(argv[0], "--version")) {
-    printf("trainplot %s (gnuplot plugin ABI %d, CBLAS %s, module interface %d)\n",
-           PACKAGE_VERSION, TP_GNUPLOT_ABI, TP_CBLAS_NAME, TP_MODULE_ABI);
-    return 0;
-  }
-  if (!strcmp(argv[0], "--list"))
-    return cmd_list(argc >= 2 && !strcmp(argv[1], "--markdown"));
-  if (!strcmp(argv[0], "--gnuplot-imports")) {
-    if (argc == 3 && !strcmp(argv[1], "--import-dir"))
-      import_dir = argv[2];
-    else if (argc != 1) {
-      fprintf(stderr, "trainplot: usage: trainplot --gnuplot-imports [--import-dir DIR]\n");
+  if (!strcmp(argv[0], "-h"))
+    argv[0] = "--help";
+  for (size_t i = 0; i < NHOST; i++) {
+    struct host_args a = {0};
+    char buf[2048];
+    if (strcmp(argv[0], host_cmds[i].cmd.name))
+      continue;
+    if (tp_cmd_parse(NULL, &host_cmds[i].cmd, argc, argv, &a) < 0) {
+      fprintf(stderr, "trainplot: %s\n", tp_err_format(buf, sizeof buf));
       return 1;
     }
-    return cmd_imports(import_dir);
+    return host_cmds[i].run(&a);
   }
   if (!strcmp(argv[0], "--call"))
     return cmd_call(argc - 1, argv + 1);
   if (argv[0][0] == '-') {
-    fprintf(stderr, "trainplot: unknown option '%s' (try 'trainplot --help')\n", argv[0]);
+    char shown[128];
+    fprintf(stderr, "trainplot: unknown option '%s' (try 'trainplot --help')\n",
+            tp_text_escape_buf(argv[0], shown, sizeof shown));
     return 1;
   }
   if (!(l = find_module(argv[0])))
