@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "tp_movmed.h"
@@ -74,7 +75,25 @@ static const struct tp__detector detectors[] = {
 };
 #define NDETECTORS (sizeof detectors / sizeof detectors[0])
 
-const char *tp_spike_methods(void) { return "mad|ewma|ratio|threshold"; }
+/* The table's names in order, NULL-terminated; filled once from the table. */
+const char *const *tp_spike_method_names(void) {
+  static const char *names[NDETECTORS + 1];
+  if (!names[0])
+    for (size_t i = 0; i < NDETECTORS; i++)
+      names[i] = detectors[i].name;
+  return names;
+}
+
+/* The same names joined by '|', built once (the table's names fit in 128 bytes). */
+const char *tp_spike_methods(void) {
+  static char joined[128];
+  if (!joined[0]) {
+    size_t len = 0;
+    for (const char *const *n = tp_spike_method_names(); *n && len < sizeof joined; n++)
+      len += (size_t)snprintf(joined + len, sizeof joined - len, "%s%s", len ? "|" : "", *n);
+  }
+  return joined;
+}
 
 const struct tp__detector *tp__spikes_detector(const char *name) {
   for (size_t i = 0; i < NDETECTORS; i++)

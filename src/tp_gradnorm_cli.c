@@ -254,19 +254,8 @@ static int run_spikes(void *args) {
 
 /* ---- the command table ---- */
 
-/* The detectors' names, from tp_spikes' table ("mad|ewma|ratio|threshold"). */
-static const char *const *methods(void) {
-  static char copy[128];
-  static const char *names[16];
-  if (!names[0]) {
-    char *save = NULL;
-    size_t k = 0;
-    snprintf(copy, sizeof copy, "%s", tp_spike_methods());
-    for (char *w = strtok_r(copy, "|", &save); w && k + 1 < 16; w = strtok_r(NULL, "|", &save))
-      names[k++] = w;
-  }
-  return names;
-}
+/* The detectors' names, from tp_spikes' table. */
+static const char *const *methods(void) { return tp_spike_method_names(); }
 
 static void init(void *args) {
   struct cli *c = args;

@@ -5,8 +5,9 @@
 
 enum tp_metric { TP_METRIC_COSINE = 0, TP_METRIC_DOT, TP_METRIC_EUCLIDEAN };
 
-/* Parse "cosine", "dot" or "euclidean"; records TP_EINVAL (listing them) otherwise,
-   also for "". */
+/* The metrics' names in enum order, NULL-terminated: "cosine", "dot", "euclidean". */
+const char *const *tp_metric_names(void);
+/* Parse one of those names; records TP_EINVAL (listing them) otherwise, also for "". */
 int tp_metric_parse(const char *s, enum tp_metric *out);
 const char *tp_metric_name(enum tp_metric m);
 

@@ -231,12 +231,7 @@ static int run_export(void *args) {
 
 /* ---- the command table ---- */
 
-static const char *const *metrics(void) {
-  static const char *names[TP_METRIC_EUCLIDEAN + 2];
-  for (int m = 0; m <= TP_METRIC_EUCLIDEAN; m++)
-    names[m] = tp_metric_name((enum tp_metric)m);
-  return names;
-}
+static const char *const *metrics(void) { return tp_metric_names(); }
 static const char *const *pool_modes(void) {
   static const char *const names[] = {"mean", "max", NULL};
   return names;

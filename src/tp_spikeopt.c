@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,7 +55,6 @@ static int parse_number(const char *v, double *out) {
 static const struct {
   const char *key, *rule;
 } option_rules[] = {
-    {"method", "a detector (methods: mad|ewma|ratio|threshold)"},
     {"window", "an odd whole number from 3 to 999999999"},
     {"top", "a whole number from 0 (all) to 999999999"},
     {"causal", "0 or 1"},
@@ -66,7 +66,14 @@ static const struct {
     {"max_norm", "a finite number > 0"},
 };
 
+/* The rule for key, or NULL for an unknown key; method's lists the detectors' table. */
 static const char *option_rule(const char *key) {
+  static char method_rule[160];
+  if (!strcmp(key, "method")) {
+    if (!method_rule[0])
+      snprintf(method_rule, sizeof method_rule, "a detector (methods: %s)", tp_spike_methods());
+    return method_rule;
+  }
   for (size_t i = 0; i < sizeof option_rules / sizeof *option_rules; i++)
     if (!strcmp(option_rules[i].key, key))
       return option_rules[i].rule;

@@ -63,7 +63,9 @@ void tp_spike_opts_init(struct tp_spike_opts *o);
 /* Parse "key=value …" (keys: method window threshold min_ratio alpha max_norm
  * top causal) into o; an unknown key or bad value is TP_EINVAL naming it. */
 int tp_spike_opts_parse(struct tp_spike_opts *o, const char *text);
-/* Names of the detectors, for usage messages: "mad|ewma|ratio|threshold". */
+/* The detectors' names from their table, NULL-terminated: "mad", "ewma", "ratio", … */
+const char *const *tp_spike_method_names(void);
+/* The same names joined for usage messages: "mad|ewma|ratio|threshold". */
 const char *tp_spike_methods(void);
 
 /* Detect spikes in value[0..n) (steps give the episode positions); *out is
