@@ -183,8 +183,7 @@ TP_GP_EXPORT(MODULE, pe_sim) {
    script's colour range needs, without gnuplot reading the file back through `stats`. */
 TP_GP_EXPORT(MODULE, pe_range) {
   long long which;
-  double lo = INFINITY, hi = -INFINITY;
-  size_t nn;
+  double lo, hi;
   (void)priv;
   tp_gp_clear_error();
   if (nargs != 1 || tp_gp_arg_int(&arg[0], 1, &which) < 0 || need_sim() < 0)
@@ -193,20 +192,7 @@ TP_GP_EXPORT(MODULE, pe_range) {
     tp_err(TP_EINVAL, NULL, -1, "pe_range(%lld): expected 0 (smallest) or 1 (largest)", which);
     return tp_gp_fail(MODULE);
   }
-  nn = sim->n * sim->n;
-  if (sim->dtype == TP_F32) {
-    const float *c = sim->data;
-    for (size_t k = 0; k < nn; k++)
-      if (isfinite(c[k]))
-        lo = fmin(lo, c[k]), hi = fmax(hi, c[k]);
-  } else {
-    const double *c = sim->data;
-    for (size_t k = 0; k < nn; k++)
-      if (isfinite(c[k]))
-        lo = fmin(lo, c[k]), hi = fmax(hi, c[k]);
-  }
-  if (lo > hi)
-    return tp_gp_num(NAN); /* every cell undefined (all rows zero) */
+  tp_simmat_range(sim, &lo, &hi); /* NaN for both when every cell is undefined */
   return tp_gp_num(which ? hi : lo);
 }
 

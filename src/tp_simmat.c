@@ -1,4 +1,5 @@
-/* The similarity matrix type: cells, freeing, and where pooled blocks and triangle shares start. */
+/* The similarity matrix type: cells, their range, freeing, and where pooled blocks and
+   triangle shares start. */
 #include "config.h"
 
 #include <math.h>
@@ -30,4 +31,28 @@ double tp_simmat_get(const struct tp_simmat *s, size_t i, size_t j) {
   size_t k = i * s->n + j;
   return s->dtype == TP_F64 ? ((const double *)s->data)[k]
                             : (double)((const float *)s->data)[k];
+}
+
+/* One loop per storage type keeps the scan free of per-cell dtype tests. */
+#define RANGE_LOOP(T)                                                                   \
+  do {                                                                                  \
+    const T *c = s->data;                                                               \
+    for (size_t k = 0; k < nn; k++)                                                     \
+      if (isfinite(c[k]))                                                               \
+        l = fmin(l, c[k]), h = fmax(h, c[k]);                                           \
+  } while (0)
+
+int tp_simmat_range(const struct tp_simmat *s, double *lo, double *hi) {
+  double l = INFINITY, h = -INFINITY;
+  size_t nn = s->n * s->n;
+  if (s->dtype == TP_F32)
+    RANGE_LOOP(float);
+  else
+    RANGE_LOOP(double);
+  if (l > h) {
+    *lo = *hi = NAN;
+    return 0;
+  }
+  *lo = l, *hi = h;
+  return 1;
 }

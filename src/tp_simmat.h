@@ -24,6 +24,9 @@ struct tp_simmat {
 void tp_simmat_free(struct tp_simmat *s);
 /* Cell (i, j) as double. */
 double tp_simmat_get(const struct tp_simmat *s, size_t i, size_t j);
+/* The smallest and largest finite cells; 1 when there is one, else 0 with *lo = *hi = NaN
+   (every cell undefined, as for a cosine table of zero rows). */
+int tp_simmat_range(const struct tp_simmat *s, double *lo, double *hi);
 /* First source row of pooled cell k (k may equal n, giving src_n). */
 size_t tp_sim_block_lo(size_t src_n, size_t n, size_t k);
 /* Where row r0 of [0, n) should start for part p of t (p = 0..t), so that each part of

@@ -313,6 +313,44 @@ static struct tp_simmat *matrix_of(size_t n, const double *v) {
   return s;
 }
 
+/* tp_simmat_range against a scan through tp_simmat_get, in f64 and f32, with NaN and
+   infinite cells left out; an all-NaN matrix gives NaN for both. */
+static void check_range(void) {
+  enum { N = 37 };
+  double v[N * N], lo = INFINITY, hi = -INFINITY, glo, ghi;
+  rng_state = 41;
+  for (size_t k = 0; k < N * N; k++)
+    v[k] = k % 11 == 3 ? NAN : k % 97 == 5 ? (k % 2 ? INFINITY : -INFINITY) : urand() * 3;
+  for (int f32 = 0; f32 <= 1; f32++) {
+    struct tp_simmat *s = matrix_of(N, v);
+    if (f32) {
+      float *c = malloc(N * N * sizeof *c);
+      for (size_t k = 0; k < N * N; k++)
+        c[k] = (float)v[k];
+      free(s->data), s->data = c, s->dtype = TP_F32;
+    }
+    lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < N; i++)
+      for (size_t j = 0; j < N; j++) {
+        double x = tp_simmat_get(s, i, j);
+        if (isfinite(x))
+          lo = x < lo ? x : lo, hi = x > hi ? x : hi;
+      }
+    tap_ok(tp_simmat_range(s, &glo, &ghi) == 1 && glo == lo && ghi == hi,
+           "tp_simmat_range - %s cells with NaN and inf, expect the brute-force min and max",
+           f32 ? "f32" : "f64");
+    for (size_t k = 0; k < N * N; k++)
+      if (f32)
+        ((float *)s->data)[k] = NAN;
+      else
+        ((double *)s->data)[k] = NAN;
+    tap_ok(tp_simmat_range(s, &glo, &ghi) == 0 && isnan(glo) && isnan(ghi),
+           "tp_simmat_range - %s, every cell NaN, expect 0 and NaN for both",
+           f32 ? "f32" : "f64");
+    tp_simmat_free(s);
+  }
+}
+
 /* n >= 1024 splits the offsets over threads: the result must be the serial one, bit for
    bit, with the same Toeplitz cell. */
 static void check_profile_serial(void) {
@@ -948,6 +986,7 @@ int main(void) {
   check_sim_edges();
   check_budget();
   check_f32_input();
+  check_range();
   check_profile();
   check_profile_rows();
   check_profile_streamed();
