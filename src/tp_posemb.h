@@ -5,10 +5,10 @@
 #include <stddef.h>
 
 #include "tp_module.h"
-#include "tp_profile.h" /* tp_posemb_cli.c still gets the profile and writers here */
 #include "tp_sim.h"
-#include "tp_simwrite.h"
 #include "tp_tensor.h"
+
+struct tp_profile;
 
 struct tp_posemb {
   struct tp_tensor *t;

@@ -15,7 +15,9 @@
 #include "tp_json.h"
 #include "tp_module.h"
 #include "tp_posemb.h"
+#include "tp_profile.h"
 #include "tp_signal.h"
+#include "tp_simwrite.h"
 #include "tp_text.h"
 
 struct cli {
