@@ -2,12 +2,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tp_error.h"
+#include "tp_numparse.h"
 #include "tp_spikes.h"
 #include "tp_spikes_int.h"
 #include "tp_text.h"
@@ -37,15 +39,17 @@ static int parse_size(const char *v, size_t max, size_t *out) {
   return 0;
 }
 
-/* A finite decimal number, all of v (no inf, nan, hex or out-of-range value). */
+/* A finite decimal number, all of v (no inf, nan, hex or out-of-range value). The
+   range check is explicit: an overflow parses to inf, and a result below DBL_MIN is
+   where strtod's ERANGE used to refuse an underflow. */
 static int parse_number(const char *v, double *out) {
-  char *end;
+  const char *end = v + strlen(v), *stop;
   double x;
   if (!*v || strpbrk(v, "xXiInN"))
     return -1;
   errno = 0;
-  x = strtod(v, &end);
-  if (*end || errno || !isfinite(x))
+  x = tp_parse_double(v, end, &stop);
+  if (stop != end || errno || !isfinite(x) || (x != 0 && fabs(x) < DBL_MIN))
     return -1;
   *out = x;
   return 0;
