@@ -32,7 +32,7 @@ struct tp_pkobj {
   size_t len;
   struct tp_pkobj **v; /* LIST/TUPLE items; DICT keys and values alternate */
   size_t n, cap;
-  int handler; /* GLOBAL: what a call to it builds (tp_pickle.c) */
+  int handler; /* GLOBAL: what a call to it builds (tp_pickle_global.c) */
   /* STORAGE */
   const char *dtype; /* torch dtype name: "float32", "int64", … */
   enum tp__kind kind; /* 0 when we cannot convert it */
