@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "tp_io.h"
+#include "tp_scratch.h"
 
 static int planned = -1, run, failed;
 

@@ -1,6 +1,8 @@
 /* Core family tests: the error table and record, limits, atomic output. */
 #include "config.h"
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +11,11 @@
 
 #include "tap.h"
 #include "tp_error.h"
-#include "tp_io.h"
+#include "tp_limits.h"
+#include "tp_jobs.h"
+#include "tp_map.h"
+#include "tp_out.h"
+#include "tp_scratch.h"
 
 /* The error table's rows, counted from the X-macro only to know how many to expect. */
 #define ROW(n, v, x, t) +1

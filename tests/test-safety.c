@@ -2,6 +2,7 @@
    interrupts, errno, result strings, escaping, script options and figure outputs. */
 #include "config.h"
 
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -21,7 +22,10 @@
 #include "tp_error.h"
 #include "tp_figure.h"
 #include "tp_gpvalue.h"
-#include "tp_io.h"
+#include "tp_limits.h"
+#include "tp_map.h"
+#include "tp_out.h"
+#include "tp_scratch.h"
 #include "tp_scriptopt.h"
 #include "tp_series.h"
 #include "tp_signal.h"

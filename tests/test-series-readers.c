@@ -1,5 +1,6 @@
 /* Series readers: number parser against strtod, the series container, every log format on
    generated files (text written here, binary by tests/gen/series.py) and the real fixtures. */
+#include <stddef.h>
 #include <config.h>
 
 #include <math.h>
@@ -10,7 +11,7 @@
 
 #include "tap.h"
 #include "tp_error.h"
-#include "tp_io.h"
+#include "tp_limits.h"
 #include "tp_log_int.h"
 #include "tp_numparse.h"
 #include "tp_series.h"

@@ -1,6 +1,8 @@
 /* posemb numerics: similarity and pooling against brute force, profile, generator, writers. */
 #include "config.h"
 
+#include <stddef.h>
+#include <stdint.h>
 #include <dirent.h>
 #include <math.h>
 #include <pthread.h>
@@ -15,7 +17,7 @@
 #include "tap.h"
 #include "tp_error.h"
 #include "tp_gen.h"
-#include "tp_io.h"
+#include "tp_limits.h"
 #include "tp_posemb.h"
 #include "tp_profile.h"
 #include "tp_signal.h"

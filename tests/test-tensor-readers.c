@@ -2,6 +2,8 @@
    script) produce at test time, real public checkpoints, and broken files. */
 #include "config.h"
 
+#include <stddef.h>
+#include <stdint.h>
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
@@ -14,7 +16,7 @@
 #include "tap.h"
 #include "tp_error.h"
 #include "tp_half.h"
-#include "tp_io.h"
+#include "tp_limits.h"
 #include "tp_tensor.h"
 #include "tp_tensor_int.h"
 

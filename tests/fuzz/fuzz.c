@@ -1,6 +1,8 @@
 /* The parts every fuzz target shares: limits, the scratch file and the invariants. */
 #include "config.h"
 
+#include <stddef.h>
+#include <stdint.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +16,7 @@
 
 #include "fuzz.h"
 #include "tp_error.h"
-#include "tp_io.h"
+#include "tp_limits.h"
 
 int fuzz_replay_mode;
 static char violation[512];

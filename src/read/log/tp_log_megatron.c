@@ -2,13 +2,14 @@
    The step is N. Megatron prints skipped and nan iteration counts per logging interval and
    leaves out `grad norm:` when every step of the interval was skipped (fp16 loss-scale
    search); each such line becomes one overflow event at N instead of a point. */
+#include <stddef.h>
 #include <config.h>
 
 #include <stdio.h>
 #include <string.h>
 
 #include "tp_error.h"
-#include "tp_io.h"
+#include "tp_map.h"
 #include "tp_log_int.h"
 #include "tp_numparse.h"
 #include "tp_series.h"

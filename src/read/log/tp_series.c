@@ -1,4 +1,6 @@
 /* The (step, value) series container: growth, implicit steps, overflow and malformed-line records. */
+#include <stddef.h>
+#include <stdint.h>
 #include <config.h>
 
 #include <math.h>
@@ -9,7 +11,7 @@
 #include <unistd.h>
 
 #include "tp_error.h"
-#include "tp_io.h"
+#include "tp_limits.h"
 #include "tp_log_int.h"
 #include "tp_series.h"
 

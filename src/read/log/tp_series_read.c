@@ -1,10 +1,12 @@
 /* The table of training-log readers, content detection and the one read entry point. */
+#include <stddef.h>
 #include <config.h>
 
 #include <stdlib.h>
 
 #include "tp_error.h"
-#include "tp_io.h"
+#include "tp_limits.h"
+#include "tp_map.h"
 #include "tp_log_int.h"
 #include "tp_series.h"
 

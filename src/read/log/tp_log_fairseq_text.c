@@ -1,4 +1,5 @@
 /* fairseq text logs: the key=value and "| key value |" scanners, one part per core. */
+#include <stddef.h>
 #include <config.h>
 
 #include <math.h>
@@ -7,7 +8,7 @@
 #include <string.h>
 
 #include "tp_error.h"
-#include "tp_io.h"
+#include "tp_map.h"
 #include "tp_log_fairseq_int.h"
 #include "tp_numparse.h"
 #include "tp_series.h"

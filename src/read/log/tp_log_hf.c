@@ -8,6 +8,7 @@
    the byte range of each entry (strings and nesting respected, depth bounded); json-c then
    parses one entry at a time, and each tree is freed before the next. Memory is the
    series plus one entry. The members around log_history are checked for structure only. */
+#include <stddef.h>
 #include <config.h>
 
 #include <json-c/json.h>
@@ -15,7 +16,8 @@
 #include <string.h>
 
 #include "tp_error.h"
-#include "tp_io.h"
+#include "tp_limits.h"
+#include "tp_map.h"
 #include "tp_log_int.h"
 #include "tp_series.h"
 

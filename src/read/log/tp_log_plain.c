@@ -1,4 +1,5 @@
 /* Plain text logs: one value per line, or `step value`; '#' comments and blank lines skip. */
+#include <stddef.h>
 #include <config.h>
 
 #include <string.h>
@@ -7,7 +8,7 @@
 #endif
 
 #include "tp_error.h"
-#include "tp_io.h"
+#include "tp_map.h"
 #include "tp_log_int.h"
 #include "tp_numparse.h"
 #include "tp_series.h"

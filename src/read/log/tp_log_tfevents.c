@@ -5,6 +5,8 @@
    end or a truncated last record (a file still being written) is a malformed record,
    reported by its 1-based record index, and reading resumes at the next whole frame whose
    two CRCs match. Tags are compared with their protobuf length: an embedded NUL differs. */
+#include <stddef.h>
+#include <stdint.h>
 #include <config.h>
 
 #include <stdio.h>
@@ -13,7 +15,7 @@
 
 #include "tp_error.h"
 #include "tp_half.h"
-#include "tp_io.h"
+#include "tp_map.h"
 #include "tp_log_int.h"
 #include "tp_series.h"
 #include "tp_tensor.h"

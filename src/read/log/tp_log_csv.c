@@ -2,6 +2,7 @@
    the value column is chosen by name, the step column is used when there is one.
    An empty cell means "not logged on this row" (Lightning writes sparse rows) and is
    skipped; a cell that is not a number, or a row too short, is malformed. */
+#include <stddef.h>
 #include <config.h>
 
 #include <stdio.h>
@@ -9,7 +10,7 @@
 #include <strings.h>
 
 #include "tp_error.h"
-#include "tp_io.h"
+#include "tp_map.h"
 #include "tp_log_int.h"
 #include "tp_numparse.h"
 #include "tp_series.h"

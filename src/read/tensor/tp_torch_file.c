@@ -1,11 +1,15 @@
 /* torch.save files: the zip and legacy layouts, the storage index, and tensors or series read from it. */
 #include "config.h"
 
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tp_error.h"
-#include "tp_io.h"
+#include "tp_limits.h"
+#include "tp_map.h"
 #include "tp_pickle.h"
 #include "tp_tensor.h"
 #include "tp_tensor_int.h"

@@ -1,11 +1,12 @@
 /* A big mapped log parsed in parts over the cores: split at line starts, run, merge in order. */
+#include <stddef.h>
 #include <config.h>
 
 #include <math.h>
 #include <string.h>
 
 #include "tp_error.h"
-#include "tp_io.h"
+#include "tp_jobs.h"
 #include "tp_log_int.h"
 #include "tp_series.h"
 

@@ -1,8 +1,11 @@
 /* The table of tensor-file readers, content detection and the list/load entry points. */
+#include <stddef.h>
+
 #include "config.h"
 
 #include "tp_error.h"
-#include "tp_io.h"
+#include "tp_limits.h"
+#include "tp_map.h"
 #include "tp_tensor.h"
 #include "tp_tensor_int.h"
 

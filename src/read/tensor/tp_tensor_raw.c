@@ -1,12 +1,14 @@
 /* Raw storage elements (kinds, strided views) converted into tensors, bounds-checked. */
 #include "config.h"
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tp_error.h"
-#include "tp_io.h"
+#include "tp_limits.h"
 #include "tp_half.h"
 #include "tp_tensor.h"
 #include "tp_tensor_int.h"

@@ -1,13 +1,16 @@
 /* Zip entry access for the npz and torch readers: libzip reading our own read-only mapping. */
 #include "config.h"
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <zip.h>
 
 #include "tp_error.h"
-#include "tp_io.h"
+#include "tp_limits.h"
+#include "tp_map.h"
 #include "tp_tensor.h"
 #include "tp_zip.h"
 

@@ -10,7 +10,7 @@
 
 #include "tp_error.h"
 #include "tp_gpvalue.h"
-#include "tp_io.h"
+#include "tp_scratch.h"
 #include "tp_signal.h"
 #include "tp_text.h"
 

@@ -4,6 +4,7 @@
    (model printout, INFO noise) cost one vectorised pass. An overflow note is attached to the
    step of the NEXT record: fairseq's record at num_updates=N sums the interval that ended at N,
    which is the interval the overflow happened in (notes after the last record take its step). */
+#include <stddef.h>
 #include <config.h>
 
 #include <json-c/json.h>
@@ -13,7 +14,8 @@
 #include <string.h>
 
 #include "tp_error.h"
-#include "tp_io.h"
+#include "tp_limits.h"
+#include "tp_map.h"
 #include "tp_log_fairseq_int.h"
 #include "tp_log_int.h"
 #include "tp_numparse.h"

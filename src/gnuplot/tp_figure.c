@@ -1,6 +1,7 @@
 /* The bundled scripts' figure outputs, moved into place like every other output. */
 #include "config.h"
 
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -12,7 +13,8 @@
 
 #include "tp_error.h"
 #include "tp_figure.h"
-#include "tp_io.h"
+#include "tp_out.h"
+#include "tp_scratch.h"
 #include "tp_text.h"
 
 static char *fig_out, *fig_input, *fig_draw;

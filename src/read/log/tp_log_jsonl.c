@@ -3,6 +3,7 @@
    Each line is parsed in place by one reused json_tokener (no copies); lines holding an
    object without the key (eval records) are skipped, lines starting '{' that do not parse
    are malformed, other lines are not records. */
+#include <stddef.h>
 #include <config.h>
 
 #include <json-c/json.h>
@@ -10,7 +11,8 @@
 #include <string.h>
 
 #include "tp_error.h"
-#include "tp_io.h"
+#include "tp_limits.h"
+#include "tp_map.h"
 #include "tp_log_int.h"
 #include "tp_series.h"
 

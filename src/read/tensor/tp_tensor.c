@@ -1,12 +1,14 @@
 /* Dense tensors and tensor lists: allocation under the limits, element access, key errors. */
 #include "config.h"
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tp_error.h"
-#include "tp_io.h"
+#include "tp_limits.h"
 #include "tp_tensor.h"
 #include "tp_tensor_int.h"
 

@@ -1,11 +1,14 @@
 /* torch.save reader: the object walk that lists tensors, dotted-key resolution, the table row. */
 #include "config.h"
 
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tp_error.h"
-#include "tp_io.h"
+#include "tp_limits.h"
 #include "tp_pickle.h"
 #include "tp_tensor.h"
 #include "tp_tensor_int.h"

@@ -1,12 +1,15 @@
 /* Text matrix reader: rows of numbers split by whitespace or commas, with # comments. */
 #include "config.h"
 
+#include <stddef.h>
+#include <stdint.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tp_error.h"
-#include "tp_io.h"
+#include "tp_limits.h"
+#include "tp_map.h"
 #include "tp_numparse.h"
 #include "tp_tensor.h"
 #include "tp_tensor_int.h"

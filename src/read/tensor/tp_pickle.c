@@ -16,11 +16,13 @@
      it, with the name in the message (os.system, builtins.eval, subprocess.*…). */
 #include "config.h"
 
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tp_error.h"
-#include "tp_io.h"
 #include "tp_numparse.h"
 #include "tp_pickle_int.h"
 

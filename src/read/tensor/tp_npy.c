@@ -1,11 +1,14 @@
 /* NumPy .npy reader (format versions 1, 2 and 3): float16/32/64, either byte order, C or Fortran order. */
 #include "config.h"
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tp_error.h"
-#include "tp_io.h"
+#include "tp_limits.h"
+#include "tp_map.h"
 #include "tp_npy.h"
 #include "tp_tensor.h"
 #include "tp_tensor_int.h"

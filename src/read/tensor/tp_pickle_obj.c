@@ -1,11 +1,13 @@
 /* The pickle object store: objects and their memory budget, containers, marks and the memo. */
 #include "config.h"
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tp_error.h"
-#include "tp_io.h"
+#include "tp_limits.h"
 #include "tp_pickle_int.h"
 
 /* Charge n bytes against the pickle's budget. */

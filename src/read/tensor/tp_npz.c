@@ -1,11 +1,13 @@
 /* NumPy .npz reader: a zip (stored or deflated) of .npy members, chosen by name. */
 #include "config.h"
 
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tp_error.h"
-#include "tp_io.h"
 #include "tp_npy.h"
 #include "tp_tensor.h"
 #include "tp_tensor_int.h"

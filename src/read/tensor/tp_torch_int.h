@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tp_io.h"
+#include "tp_map.h"
 #include "tp_pickle.h"
 #include "tp_tensor.h"
 

@@ -1,13 +1,17 @@
 /* safetensors reader: 8-byte header length, JSON header (json-c), F16/BF16/F32/F64 tensors. */
 #include "config.h"
 
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
 #include "tp_error.h"
-#include "tp_io.h"
+#include "tp_limits.h"
+#include "tp_map.h"
 #include "tp_tensor.h"
 #include "tp_tensor_int.h"
 #include "tp_tensor_raw.h"
