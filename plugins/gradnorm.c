@@ -12,12 +12,12 @@
 #include "tp_gnwrite.h"
 #include "tp_gpscript.h"
 #include "tp_gpvalue.h"
-#include "tp_text.h"
 #include "tp_gradnorm.h"
 #include "tp_module.h"
 #include "tp_series.h"
 #include "tp_spikes.h"
 #include "tp_stats.h"
+#include "tp_text.h"
 
 #define MODULE "gradnorm"
 #define SUMMARY_EPISODES 10
@@ -55,8 +55,8 @@ static void drop_all(void) {
 }
 
 static int need_series(void) {
-  return series ? 0 : tp_err(TP_ESTATE, NULL, -1,
-                             "no series loaded; call gn_load(path, key) first");
+  return series ? 0
+                : tp_err(TP_ESTATE, NULL, -1, "no series loaded; call gn_load(path, key) first");
 }
 
 /* Detection with the defaults when the script asks for results before gn_detect. */
@@ -71,8 +71,8 @@ static int need_spikes(void) {
 }
 
 static struct tp_gn_data view(size_t columns) {
-  struct tp_gn_data d = {.source = source, .s = series, .st = &stats, .sp = spikes,
-                         .columns = columns};
+  struct tp_gn_data d = {
+      .source = source, .s = series, .st = &stats, .sp = spikes, .columns = columns};
   return d;
 }
 
@@ -82,8 +82,7 @@ TP_GP_EXPORT(MODULE, gn_load) {
   struct tp_series *s = NULL;
   (void)priv;
   tp_gp_clear_error();
-  if (nargs != 2 || tp_gp_arg_str(&arg[0], 1, &path) < 0 ||
-      tp_gp_arg_str(&arg[1], 2, &key) < 0)
+  if (nargs != 2 || tp_gp_arg_str(&arg[0], 1, &path) < 0 || tp_gp_arg_str(&arg[1], 2, &key) < 0)
     return tp_gp_fail(MODULE);
   o.key = key;
   drop_all();
@@ -131,20 +130,44 @@ struct stat_row {
   int count; /* 1 = size_t field */
   double (*get)(void);
 };
-#define D(n, f) {.name = n, .off = offsetof(struct tp_stats, f)}
-#define Z(n, f) {.name = n, .off = offsetof(struct tp_stats, f), .count = 1}
-#define F(n, fn) {.name = n, .get = fn}
+#define D(n, f) \
+  { .name = n, .off = offsetof(struct tp_stats, f) }
+#define Z(n, f) \
+  { .name = n, .off = offsetof(struct tp_stats, f), .count = 1 }
+#define F(n, fn) \
+  { .name = n, .get = fn }
 static const struct stat_row stat_rows[] = {
-    Z("count", count), Z("nonfinite", nonfinite), Z("nan", n_nan), Z("posinf", n_posinf),
-    Z("neginf", n_neginf), D("mean", mean), D("sd", sd), D("min", min), D("max", max),
-    D("min_step", min_step), D("max_step", max_step), D("median", median), D("p90", p90),
-    D("p99", p99), D("p999", p999), D("max_norm", max_norm), Z("clipped", n_clipped),
-    D("clip_fraction", clip_fraction), D("clip_coef", clip_coef_mean),
-    D("first_nonfinite_step", first_nonfinite_step), F("points", n_points),
-    F("overflow", n_overflow), F("overflow_events", n_events), F("malformed", n_malformed),
+    Z("count", count),
+    Z("nonfinite", nonfinite),
+    Z("nan", n_nan),
+    Z("posinf", n_posinf),
+    Z("neginf", n_neginf),
+    D("mean", mean),
+    D("sd", sd),
+    D("min", min),
+    D("max", max),
+    D("min_step", min_step),
+    D("max_step", max_step),
+    D("median", median),
+    D("p90", p90),
+    D("p99", p99),
+    D("p999", p999),
+    D("max_norm", max_norm),
+    Z("clipped", n_clipped),
+    D("clip_fraction", clip_fraction),
+    D("clip_coef", clip_coef_mean),
+    D("first_nonfinite_step", first_nonfinite_step),
+    F("points", n_points),
+    F("overflow", n_overflow),
+    F("overflow_events", n_events),
+    F("malformed", n_malformed),
     F("skipped_bytes", n_skipped),
-    F("first_step", step_min), F("last_step", step_max), F("episodes", n_episodes),
-    F("found", n_found), F("flagged", n_flagged), F("scale", scale),
+    F("first_step", step_min),
+    F("last_step", step_max),
+    F("episodes", n_episodes),
+    F("found", n_found),
+    F("flagged", n_flagged),
+    F("scale", scale),
 };
 #undef D
 #undef Z
@@ -217,11 +240,11 @@ static const struct tp_episode *episode(int nargs, struct value *arg) {
   return &spikes->ep[k - 1];
 }
 
-#define EPISODE_FIELD(fn, field)                                                           \
-  TP_GP_EXPORT(MODULE, fn) {                                                               \
-    const struct tp_episode *e = episode(nargs, arg);                                      \
-    (void)priv;                                                                            \
-    return e ? tp_gp_num(e->field) : tp_gp_fail(MODULE);                                   \
+#define EPISODE_FIELD(fn, field)                         \
+  TP_GP_EXPORT(MODULE, fn) {                             \
+    const struct tp_episode *e = episode(nargs, arg);    \
+    (void)priv;                                          \
+    return e ? tp_gp_num(e->field) : tp_gp_fail(MODULE); \
   }
 EPISODE_FIELD(gn_episode_start, start)
 EPISODE_FIELD(gn_episode_end, end)
@@ -257,8 +280,7 @@ TP_GP_EXPORT(MODULE, gn_write_display) {
   long long cols;
   (void)priv;
   tp_gp_clear_error();
-  if (nargs != 2 || tp_gp_arg_str(&arg[0], 1, &path) < 0 ||
-      tp_gp_arg_int(&arg[1], 2, &cols) < 0)
+  if (nargs != 2 || tp_gp_arg_str(&arg[0], 1, &path) < 0 || tp_gp_arg_int(&arg[1], 2, &cols) < 0)
     return tp_gp_fail(MODULE);
   if (cols < 1 || cols > 1000000) {
     tp_err(TP_EINVAL, NULL, -1, "columns must be 1..1000000, got %lld", cols);
@@ -309,11 +331,17 @@ TP_GP_EXPORT(MODULE, gn_name) {
   return tp_gp_str_escaped(MODULE, *base ? base : source);
 }
 
-#define FN(n, p, k, h) {.name = #n, .params = p, .nargs = k, .fn = n, .help = h}
+#define FN(n, p, k, h) \
+  { .name = #n, .params = p, .nargs = k, .fn = n, .help = h }
 static const struct tp_gpfunc funcs[] = {
-    FN(gn_load, "path,key", 2, "read a gradient-norm series (key \"\" = the log's norm); returns points"),
-    FN(gn_stat, "name", 1, "a statistic by name (count, mean, p99, clip_fraction, overflow, episodes, ...; an unknown name lists them all)"),
-    FN(gn_detect, "options", 1, "detect spikes (\"method=mad window=101 threshold=8 max_norm=1 top=2 causal=0\"); returns episodes kept"),
+    FN(gn_load, "path,key", 2,
+       "read a gradient-norm series (key \"\" = the log's norm); returns points"),
+    FN(gn_stat, "name", 1,
+       "a statistic by name (count, mean, p99, clip_fraction, overflow, episodes, ...; an unknown "
+       "name lists them all)"),
+    FN(gn_detect, "options", 1,
+       "detect spikes (\"method=mad window=101 threshold=8 max_norm=1 top=2 causal=0\"); returns "
+       "episodes kept"),
     FN(gn_episode_start, "k", 1, "first step of episode k (1 = most severe)"),
     FN(gn_episode_end, "k", 1, "last step of episode k"),
     FN(gn_episode_step, "k", 1, "step of episode k's peak"),
@@ -321,11 +349,16 @@ static const struct tp_gpfunc funcs[] = {
     FN(gn_episode_ratio, "k", 1, "peak over baseline of episode k"),
     FN(gn_episode_baseline, "k", 1, "baseline at episode k's peak"),
     FN(gn_episode_score, "k", 1, "severity of episode k: excess over baseline in noise widths"),
-    FN(gn_write, "path", 1, "write every point as named blocks (series baseline band spikes episodes overflow); returns rows"),
-    FN(gn_write_display, "path,columns", 2, "the same, decimated to a min/max envelope over columns pixel columns, every spike kept"),
+    FN(gn_write, "path", 1,
+       "write every point as named blocks (series baseline band spikes episodes overflow); returns "
+       "rows"),
+    FN(gn_write_display, "path,columns", 2,
+       "the same, decimated to a min/max envelope over columns pixel columns, every spike kept"),
     FN(gn_summary, "x", 1, "statistics, detection and the top episodes as text (x is ignored)"),
-    FN(gn_datablock, "columns", 1, "the named blocks as one string for an in-memory datablock (0 = every point)"),
-    FN(gn_name, "x", 1, "the loaded log's file name without directories, escaped for a title (x is ignored)"),
+    FN(gn_datablock, "columns", 1,
+       "the named blocks as one string for an in-memory datablock (0 = every point)"),
+    FN(gn_name, "x", 1,
+       "the loaded log's file name without directories, escaped for a title (x is ignored)"),
     TP_MODULE_FUNCS(gn),
 };
 #undef FN

@@ -44,8 +44,7 @@ static void drop_results(void) {
 }
 
 static int need_table(void) {
-  return table ? 0 : tp_err(TP_ESTATE, NULL, -1,
-                            "no table loaded; call pe_load(spec, key) first");
+  return table ? 0 : tp_err(TP_ESTATE, NULL, -1, "no table loaded; call pe_load(spec, key) first");
 }
 
 /* Replace the similarity; on failure the previous results are gone too. A pooled matrix
@@ -62,9 +61,7 @@ static int compute(enum tp_metric m, size_t pool) {
 }
 
 /* Cosine by default when a function needs a matrix and none was computed. */
-static int need_sim(void) {
-  return sim ? 0 : compute(TP_METRIC_COSINE, 0);
-}
+static int need_sim(void) { return sim ? 0 : compute(TP_METRIC_COSINE, 0); }
 
 /* The profile, and a matrix with it: a table whose full matrix is over the budget gets a
    pooled grid from row tiles, as 'trainplot posemb summary' does, not an error. */
@@ -82,8 +79,7 @@ TP_GP_EXPORT(MODULE, pe_load) {
   struct tp_posemb *pe;
   (void)priv;
   tp_gp_clear_error();
-  if (nargs != 2 || tp_gp_arg_str(&arg[0], 1, &spec) < 0 ||
-      tp_gp_arg_str(&arg[1], 2, &key) < 0)
+  if (nargs != 2 || tp_gp_arg_str(&arg[0], 1, &spec) < 0 || tp_gp_arg_str(&arg[1], 2, &key) < 0)
     return tp_gp_fail(MODULE);
   /* A failed load leaves nothing loaded (as gn_load does): a script can never draw the
      previous table under the new input's name. */
@@ -169,8 +165,8 @@ TP_GP_EXPORT(MODULE, pe_sim) {
   long long i, j;
   (void)priv;
   tp_gp_clear_error();
-  if (nargs != 2 || tp_gp_arg_int(&arg[0], 1, &i) < 0 ||
-      tp_gp_arg_int(&arg[1], 2, &j) < 0 || need_sim() < 0)
+  if (nargs != 2 || tp_gp_arg_int(&arg[0], 1, &i) < 0 || tp_gp_arg_int(&arg[1], 2, &j) < 0 ||
+      need_sim() < 0)
     return tp_gp_fail(MODULE);
   if (i < 0 || j < 0 || (size_t)i >= sim->n || (size_t)j >= sim->n) {
     tp_err(TP_EINVAL, NULL, -1, "pe_sim(%lld, %lld) is outside 0..%zu", i, j, sim->n - 1);
@@ -215,7 +211,8 @@ TP_GP_EXPORT(MODULE, pe_profile_display) {
   if (nargs != 2 || tp_gp_arg_str(&arg[0], 1, &out) < 0 || tp_gp_arg_int(&arg[1], 2, &columns) < 0)
     return tp_gp_fail(MODULE);
   if (columns < 0 || columns > 1000000) {
-    tp_err(TP_EINVAL, NULL, -1, "columns must be 0 (every offset) or 1..1000000, got %lld", columns);
+    tp_err(TP_EINVAL, NULL, -1, "columns must be 0 (every offset) or 1..1000000, got %lld",
+           columns);
     return tp_gp_fail(MODULE);
   }
   if (need_profile() < 0 ||
@@ -272,31 +269,72 @@ TP_GP_EXPORT(MODULE, pe_band) {
 }
 
 static const struct tp_gpfunc funcs[] = {
-    {.name = "pe_load", .params = "spec,key", .nargs = 2, .fn = pe_load,
-     .help = "load a positional table from a file or generator spec (key \"\" picks it); returns rows"},
-    {.name = "pe_dim", .params = "x", .nargs = 1, .fn = pe_dim,
+    {.name = "pe_load",
+     .params = "spec,key",
+     .nargs = 2,
+     .fn = pe_load,
+     .help =
+         "load a positional table from a file or generator spec (key \"\" picks it); returns rows"},
+    {.name = "pe_dim",
+     .params = "x",
+     .nargs = 1,
+     .fn = pe_dim,
      .help = "dimensions of the loaded table (x is ignored)"},
-    {.name = "pe_similarity", .params = "metric,out_path", .nargs = 2, .fn = pe_similarity,
-     .help = "cosine|dot|euclidean similarity, written as a binary matrix unless out_path is \"\"; returns rows"},
-    {.name = "pe_similarity_pooled", .params = "metric,out_path,size", .nargs = 3,
+    {.name = "pe_similarity",
+     .params = "metric,out_path",
+     .nargs = 2,
+     .fn = pe_similarity,
+     .help = "cosine|dot|euclidean similarity, written as a binary matrix unless out_path is \"\"; "
+             "returns rows"},
+    {.name = "pe_similarity_pooled",
+     .params = "metric,out_path,size",
+     .nargs = 3,
      .fn = pe_similarity_pooled,
-     .help = "like pe_similarity, block-mean pooled to size x size for large tables (the profile stays unpooled)"},
-    {.name = "pe_sim", .params = "i,j", .nargs = 2, .fn = pe_sim,
+     .help = "like pe_similarity, block-mean pooled to size x size for large tables (the profile "
+             "stays unpooled)"},
+    {.name = "pe_sim",
+     .params = "i,j",
+     .nargs = 2,
+     .fn = pe_sim,
      .help = "similarity of rows i and j (0-based; cosine unless computed otherwise)"},
-    {.name = "pe_profile", .params = "out_path", .nargs = 1, .fn = pe_profile,
-     .help = "write the offset profile (index \"profile\", \"summary\"), of the unpooled matrix after pe_similarity_pooled; returns offsets"},
-    {.name = "pe_profile_display", .params = "out_path,columns", .nargs = 2,
+    {.name = "pe_profile",
+     .params = "out_path",
+     .nargs = 1,
+     .fn = pe_profile,
+     .help = "write the offset profile (index \"profile\", \"summary\"), of the unpooled matrix "
+             "after pe_similarity_pooled; returns offsets"},
+    {.name = "pe_profile_display",
+     .params = "out_path,columns",
+     .nargs = 2,
      .fn = pe_profile_display,
-     .help = "pe_profile drawn at columns pixel columns: per column its first, last, lowest and highest mean, with the column's min-max band"},
-    {.name = "pe_summary", .params = "x", .nargs = 1, .fn = pe_summary,
+     .help = "pe_profile drawn at columns pixel columns: per column its first, last, lowest and "
+             "highest mean, with the column's min-max band"},
+    {.name = "pe_summary",
+     .params = "x",
+     .nargs = 1,
+     .fn = pe_summary,
      .help = "plain sentences about the pattern (x is ignored)"},
-    {.name = "pe_datablock", .params = "x", .nargs = 1, .fn = pe_datablock,
+    {.name = "pe_datablock",
+     .params = "x",
+     .nargs = 1,
+     .fn = pe_datablock,
      .help = "the matrix as text for a datablock, up to 1024 rows (x is ignored)"},
-    {.name = "pe_name", .params = "x", .nargs = 1, .fn = pe_name,
-     .help = "the loaded tensor's key, or the file/spec when it has none, escaped for a title (x is ignored)"},
-    {.name = "pe_band", .params = "x", .nargs = 1, .fn = pe_band,
-     .help = "band half-width in positions: first offset whose mean similarity is below 0.5; NaN when none"},
-    {.name = "pe_range", .params = "which", .nargs = 1, .fn = pe_range,
+    {.name = "pe_name",
+     .params = "x",
+     .nargs = 1,
+     .fn = pe_name,
+     .help = "the loaded tensor's key, or the file/spec when it has none, escaped for a title (x "
+             "is ignored)"},
+    {.name = "pe_band",
+     .params = "x",
+     .nargs = 1,
+     .fn = pe_band,
+     .help = "band half-width in positions: first offset whose mean similarity is below 0.5; NaN "
+             "when none"},
+    {.name = "pe_range",
+     .params = "which",
+     .nargs = 1,
+     .fn = pe_range,
      .help = "smallest (0) or largest (1) defined value of the current matrix; NaN when none is"},
     TP_MODULE_FUNCS(pe),
 };

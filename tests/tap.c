@@ -51,8 +51,7 @@ int tap_ok(int cond, const char *fmt, ...) {
 
 int tap_near(double got, double want, double tol, const char *fmt, ...) {
   va_list ap;
-  int cond = (isnan(got) && isnan(want)) || (got == want) ||
-             fabs(got - want) <= tol;
+  int cond = (isnan(got) && isnan(want)) || (got == want) || fabs(got - want) <= tol;
   va_start(ap, fmt);
   vreport(cond, fmt, ap);
   va_end(ap);
@@ -68,8 +67,7 @@ int tap_streq(const char *got, const char *want, const char *fmt, ...) {
   vreport(cond, fmt, ap);
   va_end(ap);
   if (!cond)
-    printf("#   got '%s', want '%s'\n", got ? got : "(null)",
-           want ? want : "(null)");
+    printf("#   got '%s', want '%s'\n", got ? got : "(null)", want ? want : "(null)");
   return cond;
 }
 

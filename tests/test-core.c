@@ -11,8 +11,8 @@
 
 #include "tap.h"
 #include "tp_error.h"
-#include "tp_limits.h"
 #include "tp_jobs.h"
+#include "tp_limits.h"
 #include "tp_map.h"
 #include "tp_out.h"
 #include "tp_scratch.h"
@@ -41,8 +41,10 @@ static void check_errors(void) {
       unique = unique && strcmp(names[k], n);
     names[known - 1] = n;
   }
-  tap_ok(known == NERR, "tp_errname - codes -1..-127, expect the table's %d rows, each at its "
-                        "own code (got %d)", NERR, known);
+  tap_ok(known == NERR,
+         "tp_errname - codes -1..-127, expect the table's %d rows, each at its "
+         "own code (got %d)",
+         NERR, known);
   tap_ok(unique, "tp_errname - expect no two codes with one name");
   tap_ok(sane, "tp_strerror, tp_err_exit - known codes have a text and exit 1 or 2; the "
                "others 'unknown error', TP_EUNKNOWN and exit 2");
@@ -97,8 +99,7 @@ static void check_output(void) {
          "tp_out_abort - after partial write, expect previous contents intact");
   tap_ok(tp_out_open(&o, other, path) == TP_EINVAL,
          "tp_out_open - output is the input, expect TP_EINVAL");
-  tap_ok(tp_map_open(tap_tmpdir(), &m) == TP_EIO,
-         "tp_map_open - a directory, expect TP_EIO");
+  tap_ok(tp_map_open(tap_tmpdir(), &m) == TP_EIO, "tp_map_open - a directory, expect TP_EIO");
   tap_ok(tp_map_open("/nonexistent/x", &m) == TP_ENOENT,
          "tp_map_open - missing file, expect TP_ENOENT");
   tap_ok(tp_map_open(path, &m) == 0 && m.size == 6 && memcmp(m.data, "first\n", 6) == 0,
@@ -142,8 +143,7 @@ static void check_scratch(void) {
   char dir[512];
   snprintf(dir, sizeof dir, "%.*s", (int)dirlen, a ? a : "");
   tap_ok(made && strncmp(a, base, strlen(base)) == 0 && strstr(a, "/trainplot-") &&
-             strncmp(a, b, dirlen + 1) == 0 && stat(dir, &st) == 0 &&
-             (st.st_mode & 0777) == 0700,
+             strncmp(a, b, dirlen + 1) == 0 && stat(dir, &st) == 0 && (st.st_mode & 0777) == 0700,
          "tp_scratch_path - two names, expect one mode-0700 trainplot-* directory under TMPDIR");
   tap_ok(made && tp_scratch_owns(a) && !tp_scratch_owns(dir) && !tp_scratch_owns(base) &&
              !tp_scratch_owns("/tmp/sim.bin"),
@@ -166,7 +166,8 @@ static void check_scratch(void) {
   if (cwd[0] && chdir(cwd) != 0)
     rel = 0;
   tp_scratch_remove();
-  tap_ok(rel, "tp_scratch_path - TMPDIR '.', expect an absolute path under it (got %s)", a ? a : "(none)");
+  tap_ok(rel, "tp_scratch_path - TMPDIR '.', expect an absolute path under it (got %s)",
+         a ? a : "(none)");
   free(a);
   if (saved)
     setenv("TMPDIR", saved, 1);

@@ -2,12 +2,12 @@
    interrupts, errno, result strings, escaping, script options and figure outputs. */
 #include "config.h"
 
-#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,10 +72,18 @@ struct limit_case {
 };
 
 static const struct limit_case limit_cases[] = {
-    {"abc", 0},          {"1.5G", 0},        {"512MB", 0},
-    {"-1", 0},           {"0", 0},           {"17179869185G", 0},
-    {"18446744073709551616", 0}, {" 1G", 0}, {"1G ", 0},
-    {"32G", 32ULL << 30}, {"1024", 1024},    {"8k", 8192},
+    {"abc", 0},
+    {"1.5G", 0},
+    {"512MB", 0},
+    {"-1", 0},
+    {"0", 0},
+    {"17179869185G", 0},
+    {"18446744073709551616", 0},
+    {" 1G", 0},
+    {"1G ", 0},
+    {"32G", 32ULL << 30},
+    {"1024", 1024},
+    {"8k", 8192},
     {"18446744073709551615", 18446744073709551615ULL},
 };
 #define NLIMIT (sizeof limit_cases / sizeof limit_cases[0])
@@ -95,8 +103,7 @@ static void check_limits(void) {
              "TRAINPLOT_MAX_BYTES - '%s', expect %llu bytes and a read", c->value, c->want);
     else
       tap_ok(rc == TP_EINVAL && contains(tp_err_last()->detail, "TRAINPLOT_MAX_BYTES") && !s,
-             "TRAINPLOT_MAX_BYTES - '%s', expect the read refused naming the variable",
-             c->value);
+             "TRAINPLOT_MAX_BYTES - '%s', expect the read refused naming the variable", c->value);
     tp_series_free(s);
   }
   unsetenv("TRAINPLOT_MAX_BYTES");
@@ -339,8 +346,7 @@ static const struct esc_case esc_cases[] = {
 static void check_escape(void) {
   for (size_t i = 0; i < NESC; i++) {
     char *e = tp_text_escape(esc_cases[i].in);
-    tap_streq(e, esc_cases[i].want, "tp_text_escape - case %zu, expect '%s'", i,
-              esc_cases[i].want);
+    tap_streq(e, esc_cases[i].want, "tp_text_escape - case %zu, expect '%s'", i, esc_cases[i].want);
     tap_ok(tp_text_is_clean(esc_cases[i].in) == !strcmp(esc_cases[i].in, esc_cases[i].want),
            "tp_text_is_clean - case %zu, expect %s", i,
            strcmp(esc_cases[i].in, esc_cases[i].want) ? "no" : "yes");
@@ -354,7 +360,7 @@ static void check_escape(void) {
 
 struct sopt_case {
   const char *args[4];
-  int want;                /* 0 or the code of the first failing argument */
+  int want;                 /* 0 or the code of the first failing argument */
   const char *name, *value; /* what an option reads back, when want is 0 */
 };
 
@@ -389,8 +395,8 @@ static void check_script_options(void) {
              "tp_sopt_arg - case %zu, expect code %d with a message (got %d)", i, c->want, rc);
     else
       tap_ok(rc == 0 && tp_sopt_get(c->name, &v) == 0 && !strcmp(v, c->value),
-             "tp_sopt_arg - case %zu, expect %s = '%s' (got %d, '%s')", i, c->name, c->value,
-             rc, v ? v : "");
+             "tp_sopt_arg - case %zu, expect %s = '%s' (got %d, '%s')", i, c->name, c->value, rc,
+             v ? v : "");
   }
   tp_sopt_spec(SPEC);
   tp_sopt_arg("k");
@@ -425,13 +431,15 @@ static void check_figures(void) {
   tap_ok(tp_figure_begin(out, in, &draw) == 0 && draw && tp_scratch_owns(draw) &&
              tp_figure_commit(&shown) == TP_EINVAL,
          "tp_figure_commit - nothing drawn, expect an error");
-  tap_streq(slurp(out, buf, sizeof buf), "previous", "tp_figure_commit - nothing drawn, expect OUT untouched");
+  tap_streq(slurp(out, buf, sizeof buf), "previous",
+            "tp_figure_commit - nothing drawn, expect OUT untouched");
   free(draw);
   draw = NULL;
   tap_ok(tp_figure_begin(out, in, &draw) == 0 && write_file(draw, "PNGDATA") &&
              tp_figure_commit(&shown) == 0 && !strcmp(shown, out) && access(draw, F_OK) != 0,
          "tp_figure_commit - a drawn figure, expect it moved to OUT and the scratch copy gone");
-  tap_streq(slurp(out, buf, sizeof buf), "PNGDATA", "tp_figure_commit - expect OUT to hold the figure");
+  tap_streq(slurp(out, buf, sizeof buf), "PNGDATA",
+            "tp_figure_commit - expect OUT to hold the figure");
   free(draw), free(shown);
   tp_figure_free();
   unlink(link), unlink(out), unlink(in);
@@ -481,9 +489,8 @@ static void check_sweep(void) {
 }
 
 static void (*const groups[])(void) = {
-    check_limits,  check_map_shrink,     check_series_shrink, check_special_outputs,
-    check_calls,   check_escape,         check_script_options, check_figures,
-    check_sweep,
+    check_limits, check_map_shrink,     check_series_shrink, check_special_outputs, check_calls,
+    check_escape, check_script_options, check_figures,       check_sweep,
 };
 
 int main(void) {

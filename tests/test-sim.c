@@ -1,12 +1,12 @@
 /* posemb numerics: similarity and pooling against brute force, profile, generator, writers. */
 #include "config.h"
 
-#include <stddef.h>
-#include <stdint.h>
 #include <dirent.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,8 +34,7 @@ static double urand(void) {
 }
 
 /* An n x d double table in [-1, 1), with the listed row zeroed (-1 for none). */
-static double *random_table(size_t n, size_t d, long zero_row,
-                            unsigned long long seed) {
+static double *random_table(size_t n, size_t d, long zero_row, unsigned long long seed) {
   double *x = malloc(n * d * sizeof *x);
   rng_state = seed;
   for (size_t k = 0; k < n * d; k++)
@@ -46,8 +45,7 @@ static double *random_table(size_t n, size_t d, long zero_row,
 }
 
 /* The O(n^2 d) definition of each metric, in double. */
-static double naive(const double *x, size_t d, size_t i, size_t j,
-                    enum tp_metric m) {
+static double naive(const double *x, size_t d, size_t i, size_t j, enum tp_metric m) {
   double dot = 0, ni = 0, nj = 0, dist = 0;
   for (size_t k = 0; k < d; k++) {
     double a = x[i * d + k], b = x[j * d + k];
@@ -95,8 +93,7 @@ static const struct simcase simcases[] = {
 };
 
 /* The brute-force pooled cell (a, b): mean or max of defined cells of its block. */
-static double naive_cell(const double *x, const struct simcase *c, size_t m,
-                         size_t a, size_t b) {
+static double naive_cell(const double *x, const struct simcase *c, size_t m, size_t a, size_t b) {
   double acc = c->how == TP_POOL_MAX ? -INFINITY : 0;
   size_t cnt = 0;
   for (size_t i = tp_sim_block_lo(c->n, m, a); i < tp_sim_block_lo(c->n, m, a + 1); i++)
@@ -111,13 +108,11 @@ static double naive_cell(const double *x, const struct simcase *c, size_t m,
 }
 
 /* Largest error relative to max(1, |reference|); NaN must match NaN. */
-static double worst_error(const struct tp_simmat *s, const double *x,
-                          const struct simcase *c) {
+static double worst_error(const struct tp_simmat *s, const double *x, const struct simcase *c) {
   double worst = 0;
   for (size_t i = 0; i < s->n; i++)
     for (size_t j = 0; j < s->n; j++) {
-      double want = s->block > 1 ? naive_cell(x, c, s->n, i, j)
-                                 : naive(x, c->d, i, j, c->metric);
+      double want = s->block > 1 ? naive_cell(x, c, s->n, i, j) : naive(x, c->d, i, j, c->metric);
       double got = tp_simmat_get(s, i, j), e;
       if (isnan(want) || isnan(got)) {
         if (isnan(want) != isnan(got))
@@ -135,17 +130,15 @@ static void check_similarity(void) {
     const struct simcase *c = &simcases[k];
     double *x = random_table(c->n, c->d, c->zero_row, 42 + (unsigned)k);
     struct tp_rows r = {.n = c->n, .d = c->d, .dtype = TP_F64, .data = x};
-    struct tp_sim_opts o = {.metric = c->metric, .dbl = c->dbl,
-                            .pool = c->pool, .how = c->how};
+    struct tp_sim_opts o = {.metric = c->metric, .dbl = c->dbl, .pool = c->pool, .how = c->how};
     struct tp_simmat *s = NULL;
     int rc = tp_sim_compute(&r, &o, &s);
     double tol = c->dbl ? 1e-12 : 1e-5;
-    tap_ok(rc == 0 && s->n == (c->pool ? c->pool : c->n) &&
-               worst_error(s, x, c) <= tol,
+    tap_ok(rc == 0 && s->n == (c->pool ? c->pool : c->n) && worst_error(s, x, c) <= tol,
            "tp_sim_compute - %s %s %zux%zu pool %zu %s zero row %ld, expect "
            "brute force within %g",
-           tp_metric_name(c->metric), c->dbl ? "f64" : "f32", c->n, c->d,
-           c->pool, c->how == TP_POOL_MAX ? "max" : "mean", c->zero_row, tol);
+           tp_metric_name(c->metric), c->dbl ? "f64" : "f32", c->n, c->d, c->pool,
+           c->how == TP_POOL_MAX ? "max" : "mean", c->zero_row, tol);
     if (rc == 0)
       tap_diag("worst relative error %.3g", worst_error(s, x, c));
     tp_simmat_free(s);
@@ -193,15 +186,14 @@ static void check_sim_edges(void) {
   tap_ok(tp_sim_compute(&r, &o, &s) == 0 && isnan(tp_simmat_get(s, 4, 9)) &&
              isnan(tp_simmat_get(s, 9, 4)) && isnan(tp_simmat_get(s, 4, 4)) &&
              fabs(tp_simmat_get(s, 3, 3) - 1) < 1e-6,
-         "tp_sim_compute - cosine with zero row 4, expect NaN row/column, 1 on the rest of the diagonal");
+         "tp_sim_compute - cosine with zero row 4, expect NaN row/column, 1 on the rest of the "
+         "diagonal");
   tp_simmat_free(s);
   tap_ok(tp_sim_compute(&big, &o, &s) == TP_ELIMIT && s == NULL &&
              strstr(tp_err_last()->detail, "--pool"),
          "tp_sim_compute - 70000 rows without pooling, expect TP_ELIMIT naming --pool");
-  tap_ok(tp_sim_compute(&empty, &o, &s) == TP_EEMPTY,
-         "tp_sim_compute - 0 rows, expect TP_EEMPTY");
-  tap_ok(tp_metric_parse("cosin", &m) == TP_EINVAL &&
-             strstr(tp_err_last()->detail, "cosin"),
+  tap_ok(tp_sim_compute(&empty, &o, &s) == TP_EEMPTY, "tp_sim_compute - 0 rows, expect TP_EEMPTY");
+  tap_ok(tp_metric_parse("cosin", &m) == TP_EINVAL && strstr(tp_err_last()->detail, "cosin"),
          "tp_metric_parse - 'cosin', expect TP_EINVAL naming it");
   tap_ok(tp_metric_parse("", &m) == TP_EINVAL &&
              strstr(tp_err_last()->detail, "cosine, dot or euclidean"),
@@ -232,7 +224,8 @@ static void check_budget(void) {
   tap_ok(tp_sim_compute(&wide, &o, &s) == TP_ELIMIT && !s &&
              strstr(tp_err_last()->detail, "1073741824-byte budget") &&
              strstr(tp_err_last()->detail, "--pool"),
-         "tp_sim_compute - 16385 x 1 (a 1 GiB + 128 KiB matrix), expect TP_ELIMIT naming the budget and --pool");
+         "tp_sim_compute - 16385 x 1 (a 1 GiB + 128 KiB matrix), expect TP_ELIMIT naming the "
+         "budget and --pool");
   tp_sim_compute_profiled(&r, &o, &full, &pf); /* 1.44 MB: within the default budget */
   small.max_bytes = 1 << 20;
   tp_limits_set(&small);
@@ -246,7 +239,8 @@ static void check_budget(void) {
   tap_ok(rc == 0 && s && s->block > 1 && s->n == n / 2 && s->src_n == n && p && p->n == n &&
              p->block == 1 && pf && worst == 0 && p->band == pf->band &&
              p->self_max == pf->self_max,
-         "tp_sim_compute_profiled - 600 x 1 under a 1 MiB limit, expect a pooled grid and the full matrix's profile");
+         "tp_sim_compute_profiled - 600 x 1 under a 1 MiB limit, expect a pooled grid and the full "
+         "matrix's profile");
   tp_simmat_free(s), tp_simmat_free(full);
   tp_profile_free(p), tp_profile_free(pf);
   free(x), free(f);
@@ -259,7 +253,10 @@ static void check_budget(void) {
    path. The 700-row table has enough rows that the copy and the norms run on every
    core. The caller's table must come back untouched. */
 static void check_f32_input(void) {
-  static const struct { size_t n; double scale; } cases[] = {{700, 1}, {90, 1e25}, {90, 1e-25}};
+  static const struct {
+    size_t n;
+    double scale;
+  } cases[] = {{700, 1}, {90, 1e25}, {90, 1e-25}};
   enum { D = 191 };
   for (int c = 0; c < NELEM(cases); c++) {
     size_t n = cases[c].n;
@@ -274,7 +271,9 @@ static void check_f32_input(void) {
     memcpy(x0, x, n * D * sizeof *x0), memcpy(f0, f, n * D * sizeof *f0);
     for (int in64 = 0; in64 <= 1; in64++)
       for (int dbl = 0; dbl <= 1; dbl++) {
-        struct tp_rows r = {.n = n, .d = D, .dtype = in64 ? TP_F64 : TP_F32,
+        struct tp_rows r = {.n = n,
+                            .d = D,
+                            .dtype = in64 ? TP_F64 : TP_F32,
                             .data = in64 ? (const void *)x : (const void *)f};
         struct tp_sim_opts o = {.metric = TP_METRIC_COSINE, .dbl = dbl};
         struct tp_simmat *s = NULL;
@@ -292,8 +291,7 @@ static void check_f32_input(void) {
           }
         }
         tap_ok(worst <= tol && s && isnan(tp_simmat_get(s, 11, 3)) &&
-                   memcmp(x, x0, n * D * sizeof *x) == 0 &&
-                   memcmp(f, f0, n * D * sizeof *f) == 0,
+                   memcmp(x, x0, n * D * sizeof *x) == 0 && memcmp(f, f0, n * D * sizeof *f) == 0,
                "tp_sim_compute - cosine %zux%d float%d input scaled by %g at %s, expect "
                "brute force within %g, row 11 NaN, input untouched",
                n, D, in64 ? 64 : 32, cases[c].scale, dbl ? "f64" : "f32", tol);
@@ -347,8 +345,7 @@ static void check_range(void) {
       else
         ((double *)s->data)[k] = NAN;
     tap_ok(tp_simmat_range(s, &glo, &ghi) == 0 && isnan(glo) && isnan(ghi),
-           "tp_simmat_range - %s, every cell NaN, expect 0 and NaN for both",
-           f32 ? "f32" : "f64");
+           "tp_simmat_range - %s, every cell NaN, expect 0 and NaN for both", f32 ? "f32" : "f64");
     tp_simmat_free(s);
   }
 }
@@ -387,11 +384,13 @@ static void check_profile_serial(void) {
       if (g > gap)
         gap = g, gi = i, gj = j;
     }
-  tap_ok(ok && bad == 0, "tp_profile_compute - %dx%d with a zero row, expect the serial "
-         "per-offset mean, min and max bit for bit (%zu differ)", N, D, bad);
+  tap_ok(ok && bad == 0,
+         "tp_profile_compute - %dx%d with a zero row, expect the serial "
+         "per-offset mean, min and max bit for bit (%zu differ)",
+         N, D, bad);
   tap_ok(ok && p->toeplitz == gap && p->toeplitz_i == gi && p->toeplitz_j == gj,
-         "tp_profile_compute - %dx%d, expect the serial Toeplitz deviation %g at (%zu, %zu)",
-         N, D, gap, gi, gj);
+         "tp_profile_compute - %dx%d, expect the serial Toeplitz deviation %g at (%zu, %zu)", N, D,
+         gap, gi, gj);
   tp_profile_free(p);
   tp_simmat_free(s);
   free(x), free(mean), free(mn), free(mx), free(cnt);
@@ -406,11 +405,12 @@ static void check_profile(void) {
   struct tp_simmat *s = matrix_of(3, three), *c = NULL;
   struct tp_profile *p = NULL, *q = NULL;
   double rise;
-  tap_ok(tp_profile_compute(s, &p) == 0 && fabs(p->mean[1] - .7) < 1e-12 &&
-             p->min[1] == .5 && p->max[1] == .9 && p->band == 2,
+  tap_ok(tp_profile_compute(s, &p) == 0 && fabs(p->mean[1] - .7) < 1e-12 && p->min[1] == .5 &&
+             p->max[1] == .9 && p->band == 2,
          "tp_profile_compute - 3x3 known matrix, expect mean .7 min .5 max .9 at offset 1, band 2");
-  tap_ok(p && fabs(p->toeplitz - .2) < 1e-12 && p->toeplitz_i + 1 == p->toeplitz_j,
-         "tp_profile_compute - 3x3 known matrix, expect Toeplitz deviation .2 on the first diagonal");
+  tap_ok(
+      p && fabs(p->toeplitz - .2) < 1e-12 && p->toeplitz_i + 1 == p->toeplitz_j,
+      "tp_profile_compute - 3x3 known matrix, expect Toeplitz deviation .2 on the first diagonal");
   tp_profile_free(p);
   tp_simmat_free(s);
   /* (0,1) is exactly .25 under its diagonal's mean and (1,2) exactly .25 over it. */
@@ -422,9 +422,9 @@ static void check_profile(void) {
   /* Points on a circle with period 16: cosine similarity is cos(2 pi k / 16). */
   for (size_t i = 0; i < 64; i++)
     circle[2 * i] = cos(2 * M_PI * (double)i / 16),
-    circle[2 * i + 1] = sin(2 * M_PI * (double)i / 16);
-  tap_ok(tp_sim_compute(&r, &o, &c) == 0 && tp_profile_compute(c, &q) == 0 &&
-             q->band == 3 && q->period == 16 && q->toeplitz < 1e-9,
+               circle[2 * i + 1] = sin(2 * M_PI * (double)i / 16);
+  tap_ok(tp_sim_compute(&r, &o, &c) == 0 && tp_profile_compute(c, &q) == 0 && q->band == 3 &&
+             q->period == 16 && q->toeplitz < 1e-9,
          "tp_profile_compute - circle of period 16, expect band 3, period 16, Toeplitz 0");
   for (int k = 0; k < 40; k++)
     y[k] = exp(-k / 5.0);
@@ -468,7 +468,8 @@ static void check_profile_rows(void) {
     enum tp_metric metric = c < 2 ? TP_METRIC_COSINE : TP_METRIC_EUCLIDEAN;
     const unsigned char *sk = c % 2 ? skip : NULL;
     struct tp_profile_acc one, many;
-    int ok = tp_profile_acc_init(&one, N, metric) == 0 && tp_profile_acc_init(&many, N, metric) == 0;
+    int ok =
+        tp_profile_acc_init(&one, N, metric) == 0 && tp_profile_acc_init(&many, N, metric) == 0;
     for (size_t r0 = 0; ok && r0 < N; r0 += TILE) {
       size_t r1 = r0 + TILE < N ? r0 + TILE : N;
       for (size_t i = r0; i < r1; i++)
@@ -478,7 +479,8 @@ static void check_profile_rows(void) {
     }
     tap_ok(ok && acc_same(&one, &many),
            "tp_profile_acc_rows_f - %d rows in tiles of %d, %s, %s skipped columns, expect "
-           "the row-by-row state bit for bit", N, TILE, tp_metric_name(metric), sk ? "with" : "no");
+           "the row-by-row state bit for bit",
+           N, TILE, tp_metric_name(metric), sk ? "with" : "no");
     tp_profile_acc_free(&one), tp_profile_acc_free(&many);
   }
   free(m);
@@ -492,10 +494,8 @@ static void check_profile_streamed(void) {
     size_t n, d, pool;
     long zero_row;
   } cases[] = {
-      {TP_METRIC_COSINE, 0, 700, 24, 50, 3},
-      {TP_METRIC_COSINE, 1, 333, 9, 40, -1},
-      {TP_METRIC_DOT, 0, 530, 16, 64, 200},
-      {TP_METRIC_EUCLIDEAN, 0, 410, 12, 33, 0},
+      {TP_METRIC_COSINE, 0, 700, 24, 50, 3},    {TP_METRIC_COSINE, 1, 333, 9, 40, -1},
+      {TP_METRIC_DOT, 0, 530, 16, 64, 200},     {TP_METRIC_EUCLIDEAN, 0, 410, 12, 33, 0},
       {TP_METRIC_EUCLIDEAN, 1, 260, 7, 20, -1},
   };
   for (int c = 0; c < NELEM(cases); c++) {
@@ -521,12 +521,11 @@ static void check_profile_streamed(void) {
                got->self_max == want->self_max && got->self_rows == want->self_rows,
            "tp_sim_compute_profiled - %s %s %zux%zu pooled to %zu, zero row %ld, expect the "
            "full matrix's profile within %g, the same band, period and self-similar rows",
-           tp_metric_name(cases[c].metric), cases[c].dbl ? "f64" : "f32", cases[c].n,
-           cases[c].d, cases[c].pool, cases[c].zero_row, tol);
+           tp_metric_name(cases[c].metric), cases[c].dbl ? "f64" : "f32", cases[c].n, cases[c].d,
+           cases[c].pool, cases[c].zero_row, tol);
     if (ok)
-      tap_diag("worst %.3g, Toeplitz %.9g vs %.9g, self %zu/%zu vs %zu/%zu", worst,
-               got->toeplitz, want->toeplitz, got->self_max, got->self_rows,
-               want->self_max, want->self_rows);
+      tap_diag("worst %.3g, Toeplitz %.9g vs %.9g, self %zu/%zu vs %zu/%zu", worst, got->toeplitz,
+               want->toeplitz, got->self_max, got->self_rows, want->self_max, want->self_rows);
     tp_profile_free(want), tp_profile_free(got);
     tp_simmat_free(full), tp_simmat_free(pooled);
     free(x);
@@ -577,9 +576,14 @@ static const struct gencase gencases[] = {
 };
 
 static const char *const badspecs[] = {
-    "sinusoidal:0x4", "sinusoidal:10x", "sinusoidal:10x8,padding_idx=10",
-    "sinusoidal:10x8,foo=1", "sinusoidal:10x2", "sinusoidal:10x8,padding_idx=-1",
-    "sinusoidal:x8", "sinusoidal:99999999999999999999x8",
+    "sinusoidal:0x4",
+    "sinusoidal:10x",
+    "sinusoidal:10x8,padding_idx=10",
+    "sinusoidal:10x8,foo=1",
+    "sinusoidal:10x2",
+    "sinusoidal:10x8,padding_idx=-1",
+    "sinusoidal:x8",
+    "sinusoidal:99999999999999999999x8",
 };
 
 static void check_generator(void) {
@@ -587,8 +591,8 @@ static void check_generator(void) {
     const struct gencase *g = &gencases[k];
     struct tp_tensor *t = NULL;
     int rc = tp_gen_load(g->spec, &t);
-    tap_ok(rc == 0 && t->ndim == 2 && t->shape[0] == g->n &&
-               t->shape[1] == g->d && gen_error(t, g->pad, g->ref) <= g->tol,
+    tap_ok(rc == 0 && t->ndim == 2 && t->shape[0] == g->n && t->shape[1] == g->d &&
+               gen_error(t, g->pad, g->ref) <= g->tol,
            "tp_gen_load - %s, expect the formula within %g", g->spec, g->tol);
     if (rc == 0)
       tap_diag("worst error %.3g", gen_error(t, g->pad, g->ref));
@@ -623,8 +627,8 @@ static char *slurp(const char *path, size_t *len) {
 static void check_profile_display(void) {
   enum { N = 1000, COLS = 37 };
   static double mean[N], lo[N], hi[N];
-  struct tp_profile p = {.n = N, .block = 1, .mean = mean, .min = lo, .max = hi, .band = 3,
-                         .period = -1};
+  struct tp_profile p = {
+      .n = N, .block = 1, .mean = mean, .min = lo, .max = hi, .band = 3, .period = -1};
   struct tp_simmat sm = {.metric = TP_METRIC_COSINE};
   char path[512], *buf = NULL, *line, *save = NULL;
   size_t len, rows = 0, bad = 0, prev = 0, c = 0;
@@ -686,16 +690,17 @@ static void check_profile_display(void) {
   }
   tap_ok(rc == 0 && buf && rows >= COLS && rows <= 4 * COLS && bad == 0 && prev == N - 1,
          "tp_simwrite_profile_display - 1000 offsets in 37 columns, expect <= 4 rows per column "
-         "in offset order with each column's band (rows %zu, wrong %zu, last %zu)", rows, bad, prev);
-  tap_ok(rc == 0 && buf && saw_nan,
-         "tp_simwrite_profile_display - a column of undefined offsets, expect its band written as NaN");
+         "in offset order with each column's band (rows %zu, wrong %zu, last %zu)",
+         rows, bad, prev);
+  tap_ok(rc == 0 && buf && saw_nan, "tp_simwrite_profile_display - a column of undefined offsets, "
+                                    "expect its band written as NaN");
   free(buf), buf = NULL;
   /* every column keeps its lowest and highest mean: the extremes of the whole profile */
   p.n = 200;
   rc = tp_simwrite_profile_display(&p, &sm, path, NULL, 50);
-  tap_ok(rc == 0 && (buf = slurp(path, &len)) && !strstr(buf, "columns:") &&
-             strstr(buf, "\n199 "),
-         "tp_simwrite_profile_display - 200 offsets in 50 columns (4 per column), expect every offset");
+  tap_ok(rc == 0 && (buf = slurp(path, &len)) && !strstr(buf, "columns:") && strstr(buf, "\n199 "),
+         "tp_simwrite_profile_display - 200 offsets in 50 columns (4 per column), expect every "
+         "offset");
   free(buf);
   unlink(path);
 }
@@ -709,7 +714,10 @@ static void check_nonfinite(void) {
     int dbl;
     const char *want;
   } cases[] = {
-      {{9000, 12288, 14999}, 3, 0, "has 3 non-finite values (NaN or inf), the first at row 1, column 4000"},
+      {{9000, 12288, 14999},
+       3,
+       0,
+       "has 3 non-finite values (NaN or inf), the first at row 1, column 4000"},
       {{4095}, 1, 0, "has 1 non-finite values (NaN or inf), the first at row 0, column 4095"},
       {{14999}, 1, 0, "has 1 non-finite values (NaN or inf), the first at row 2, column 4999"},
       {{5, 4096, 8191}, 3, 1, "has 3 non-finite values (NaN or inf), the first at row 0, column 5"},
@@ -721,7 +729,9 @@ static void check_nonfinite(void) {
   char path[512];
   for (int c = 0; c < NELEM(cases); c++) {
     struct tp_posemb *pe = NULL;
-    struct tp_rows r = {.n = n, .d = d, .dtype = cases[c].dbl ? TP_F64 : TP_F32,
+    struct tp_rows r = {.n = n,
+                        .d = d,
+                        .dtype = cases[c].dbl ? TP_F64 : TP_F32,
                         .data = cases[c].dbl ? (void *)x : (void *)f};
     int rc = -1;
     snprintf(path, sizeof path, "%s/nonfinite.%s", tap_tmpdir(), cases[c].dbl ? "txt" : "npy");
@@ -750,35 +760,32 @@ static void check_writers(void) {
   static const double three[9] = {1, .5, 0, .5, 1, .9, 0, .9, 1};
   struct tp_simmat *s = matrix_of(3, three);
   struct tp_profile *p = NULL;
-  float tab[6] = {1, 2, 3, 4, 5, 6}, want[4 * 4] = {3, 0, 1, 2, 0, 1, .5, 0,
-                                                    1, .5, 1, .9, 2, 0, .9, 1};
+  float tab[6] = {1, 2, 3, 4, 5, 6},
+        want[4 * 4] = {3, 0, 1, 2, 0, 1, .5, 0, 1, .5, 1, .9, 2, 0, .9, 1};
   struct tp_rows r = {.n = 2, .d = 3, .dtype = TP_F32, .data = tab};
   char bin[512], prof[512], npy[512], *buf = NULL, *db = NULL;
   size_t len = 0;
   snprintf(bin, sizeof bin, "%s/sim.bin", tap_tmpdir());
   snprintf(prof, sizeof prof, "%s/profile.dat", tap_tmpdir());
   snprintf(npy, sizeof npy, "%s/table.npy", tap_tmpdir());
-  tap_ok(tp_simwrite_binary(s, bin, NULL) == 0 && (buf = slurp(bin, &len)) &&
-             len == sizeof want && memcmp(buf, want, sizeof want) == 0,
+  tap_ok(tp_simwrite_binary(s, bin, NULL) == 0 && (buf = slurp(bin, &len)) && len == sizeof want &&
+             memcmp(buf, want, sizeof want) == 0,
          "tp_simwrite_binary - 3x3, expect N, coordinates, then y and values per row");
   free(buf), buf = NULL;
   tp_profile_compute(s, &p);
-  tap_ok(tp_simwrite_profile(p, s, prof, NULL) == 0 &&
-             (buf = slurp(prof, &len)) && strncmp(buf, "# profile\n", 10) == 0 &&
-             strstr(buf, "\n2 0 0 0\n\n\n# summary\n") &&
+  tap_ok(tp_simwrite_profile(p, s, prof, NULL) == 0 && (buf = slurp(prof, &len)) &&
+             strncmp(buf, "# profile\n", 10) == 0 && strstr(buf, "\n2 0 0 0\n\n\n# summary\n") &&
              strstr(buf, "\n2 0.2 -1 0\n"),
          "tp_simwrite_profile - 3x3, expect named blocks two blank lines apart");
   free(buf), buf = NULL;
-  tap_ok(tp_simwrite_datablock(s, 8, &db) == 0 &&
-             strcmp(db, "1 0.5 0\n0.5 1 0.9\n0 0.9 1\n") == 0,
+  tap_ok(tp_simwrite_datablock(s, 8, &db) == 0 && strcmp(db, "1 0.5 0\n0.5 1 0.9\n0 0.9 1\n") == 0,
          "tp_simwrite_datablock - 3x3, expect three text rows");
   free(db);
   tap_ok(tp_simwrite_datablock(s, 2, &db) == TP_ELIMIT && !db,
          "tp_simwrite_datablock - over the size limit, expect TP_ELIMIT");
-  tap_ok(tp_table_write(&r, npy, NULL) == 0 && (buf = slurp(npy, &len)) &&
-             len == 128 + 24 && memcmp(buf, "\x93NUMPY\x01\x00", 8) == 0 &&
-             strstr(buf + 10, "'shape': (2, 3)") && buf[127] == '\n' &&
-             memcmp(buf + 128, tab, 24) == 0,
+  tap_ok(tp_table_write(&r, npy, NULL) == 0 && (buf = slurp(npy, &len)) && len == 128 + 24 &&
+             memcmp(buf, "\x93NUMPY\x01\x00", 8) == 0 && strstr(buf + 10, "'shape': (2, 3)") &&
+             buf[127] == '\n' && memcmp(buf + 128, tab, 24) == 0,
          "tp_table_write - 2x3 to .npy, expect a v1.0 header and <f4 data");
   free(buf);
   tap_ok(tp_simwrite_binary(s, bin, bin) == TP_EINVAL,
@@ -906,9 +913,8 @@ static void check_interrupt(void) {
     raise(SIGINT);
     rc = intr_call(intrcases[c].what, &r, full, path, &s, &p);
     sig = tp_intr_leave();
-    tap_ok(rc == TP_EINTR && !s && !p && access(path, F_OK) != 0 &&
-               no_temporaries(tap_tmpdir()) && sig == SIGINT &&
-               !strcmp(tp_err_last()->detail, "interrupted"),
+    tap_ok(rc == TP_EINTR && !s && !p && access(path, F_OK) != 0 && no_temporaries(tap_tmpdir()) &&
+               sig == SIGINT && !strcmp(tp_err_last()->detail, "interrupted"),
            "%s, SIGINT pending, expect TP_EINTR, nothing returned or written, leave gives SIGINT",
            intrcases[c].name);
     rc = intr_call(intrcases[c].what, &r, full, path, &again, &pagain);
@@ -918,8 +924,7 @@ static void check_interrupt(void) {
              !memcmp(again->data, ref->data, ref->n * ref->n * sizeof(float));
     if (same && pref)
       same = pagain && !memcmp(pagain->mean, pref->mean, pref->n * sizeof(double));
-    tap_ok(same, "%s, no signal after one, expect the same result bit for bit",
-           intrcases[c].name);
+    tap_ok(same, "%s, no signal after one, expect the same result bit for bit", intrcases[c].name);
     tp_simmat_free(s), tp_simmat_free(ref), tp_simmat_free(again);
     tp_profile_free(p), tp_profile_free(pref), tp_profile_free(pagain);
   }
@@ -944,8 +949,9 @@ static void check_interrupt(void) {
   if (started)
     pthread_join(ra.th, NULL);
   tp_intr_leave();
-  tap_ok(started && (rc == TP_EINTR ? !s && !p : rc == 0),
-         "tp_sim_compute_profiled - SIGINT from a thread 20 ms in, expect TP_EINTR (or done first)");
+  tap_ok(
+      started && (rc == TP_EINTR ? !s && !p : rc == 0),
+      "tp_sim_compute_profiled - SIGINT from a thread 20 ms in, expect TP_EINTR (or done first)");
   tap_diag("raise to return: %.1f ms (%s)", rc == TP_EINTR ? back - ra.at : -1.0,
            rc == TP_EINTR ? "interrupted" : "finished before the signal");
   tp_simmat_free(s), tp_profile_free(p);
@@ -964,15 +970,15 @@ static void check_course_case(void) {
   struct tp_sim_opts o = {.metric = TP_METRIC_COSINE};
   char *text = NULL;
   int ok = tp_posemb_load("sinusoidal:1026x256,padding_idx=1", "", &pe) == 0 &&
-           tp_sim_compute(&pe->rows, &o, &s) == 0 &&
-           tp_profile_compute(s, &p) == 0;
+           tp_sim_compute(&pe->rows, &o, &s) == 0 && tp_profile_compute(s, &p) == 0;
   if (ok)
     tp_posemb_facts(pe, s, p, &f);
-  tap_ok(ok && f.nzero == 1 && f.zero_rows[0] == 1 && f.band > 1 &&
-             f.toeplitz < 0.1 && f.self_max == f.self_rows && f.self_rows == 1025,
-         "tp_posemb_facts - sinusoidal:1026x256,padding_idx=1, expect padding row 1, a band, Toeplitz");
-  tap_ok(ok && tp_posemb_summary(pe, &f, &text) == 0 &&
-             strstr(text, "Row 1 is all zeros") && strstr(text, "band half-width"),
+  tap_ok(ok && f.nzero == 1 && f.zero_rows[0] == 1 && f.band > 1 && f.toeplitz < 0.1 &&
+             f.self_max == f.self_rows && f.self_rows == 1025,
+         "tp_posemb_facts - sinusoidal:1026x256,padding_idx=1, expect padding row 1, a band, "
+         "Toeplitz");
+  tap_ok(ok && tp_posemb_summary(pe, &f, &text) == 0 && strstr(text, "Row 1 is all zeros") &&
+             strstr(text, "band half-width"),
          "tp_posemb_summary - course case, expect the padding row and the band named");
   for (char *line = text ? strtok(text, "\n") : NULL; line; line = strtok(NULL, "\n"))
     tap_diag("%s", line);

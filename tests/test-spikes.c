@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include <gsl/gsl_errno.h>
-#include <gsl/gsl_rng.h>
 #include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
 
 #include "tap.h"
 #include "tp_error.h"
@@ -59,12 +59,19 @@ struct movcase {
   int causal;
 };
 static const struct movcase movcases[] = {
-    {.n = 1000, .w = 3}, {.n = 1000, .w = 101}, {.n = 1000, .w = 101, .causal = 1},
-    {.n = 50, .w = 101}, {.n = 50, .w = 101, .causal = 1}, {.n = 1, .w = 5},
-    {.n = 2000, .w = 31, .causal = 1}, {.n = 3000, .w = 1501},
-    {.n = 3000, .w = 1501, .causal = 1}, {.n = 3000, .w = 1025, .causal = 1},
+    {.n = 1000, .w = 3},
+    {.n = 1000, .w = 101},
+    {.n = 1000, .w = 101, .causal = 1},
+    {.n = 50, .w = 101},
+    {.n = 50, .w = 101, .causal = 1},
+    {.n = 1, .w = 5},
+    {.n = 2000, .w = 31, .causal = 1},
+    {.n = 3000, .w = 1501},
+    {.n = 3000, .w = 1501, .causal = 1},
+    {.n = 3000, .w = 1025, .causal = 1},
     /* past one 32768-point chunk: the threaded path and its halos at chunk edges */
-    {.n = 70001, .w = 31}, {.n = 70001, .w = 101, .causal = 1},
+    {.n = 70001, .w = 31},
+    {.n = 70001, .w = 101, .causal = 1},
 };
 #define NMOV (sizeof movcases / sizeof movcases[0])
 
@@ -80,8 +87,8 @@ static void check_movstat(gsl_rng *r) {
     slow_movmed(x, n, mc->w, mc->causal, z);
     for (size_t i = 0; i < n; i++)
       err = fmax(err, fabs(y[i] - z[i]));
-    tap_near(err, 0, 1e-12, "tp_spikes_movmed - n=%zu w=%zu %s, expect brute-force median",
-             n, mc->w, mc->causal ? "causal" : "centred");
+    tap_near(err, 0, 1e-12, "tp_spikes_movmed - n=%zu w=%zu %s, expect brute-force median", n,
+             mc->w, mc->causal ? "causal" : "centred");
     tp_spikes_movscale(x, y, n, mc->w, mc->causal, s);
     for (size_t i = 0; i < n; i++)
       z[i] = fabs(x[i] - y[i]);
@@ -90,7 +97,8 @@ static void check_movstat(gsl_rng *r) {
       serr = fmax(serr, fabs(s[i] - 1.482602218505602 * x[i]) / (1 + fabs(s[i])));
     tap_near(serr, 0, 1e-12,
              "tp_spikes_movscale - n=%zu w=%zu %s, expect 1.4826 x brute-force median of "
-             "|x - movmed|", n, mc->w, mc->causal ? "causal" : "centred");
+             "|x - movmed|",
+             n, mc->w, mc->causal ? "causal" : "centred");
     free(x), free(y), free(z), free(s);
   }
 }
@@ -247,11 +255,11 @@ static void check_edges(gsl_rng *r) {
     tp_spike_opts_init(&o);
     if ((rc = tp_spike_opts_parse(&o, ec->opts)) == 0)
       rc = tp_spikes_detect(tp_steps_array(step), x, n, &o, &sp);
-    tap_ok(rc == ec->rc && (rc < 0 || (sp->n_found == ec->episodes &&
-                                       (isnan(ec->peak_step) ||
-                                        sp->ep[0].peak_step == ec->peak_step))),
-           "tp_spikes_detect - %s, expect %s with %zu episode(s)%s", ec->name,
-           tp_errname(ec->rc), ec->episodes, isnan(ec->peak_step) ? "" : " at the spike");
+    tap_ok(rc == ec->rc &&
+               (rc < 0 || (sp->n_found == ec->episodes &&
+                           (isnan(ec->peak_step) || sp->ep[0].peak_step == ec->peak_step))),
+           "tp_spikes_detect - %s, expect %s with %zu episode(s)%s", ec->name, tp_errname(ec->rc),
+           ec->episodes, isnan(ec->peak_step) ? "" : " at the spike");
     if (rc == 0 && sp->n_found != ec->episodes)
       tap_diag("found %zu episodes", sp->n_found);
     tp_spikes_free(sp);
@@ -387,8 +395,7 @@ static void check_recall(void) {
            *recallcases[c].opts ? recallcases[c].opts : "defaults", recallcases[c].recall, rec);
     tap_ok(parsed && prec >= recallcases[c].precision,
            "tp_spikes_detect - %s on the injected set, expect precision >= %.2f (got %.3f)",
-           *recallcases[c].opts ? recallcases[c].opts : "defaults", recallcases[c].precision,
-           prec);
+           *recallcases[c].opts ? recallcases[c].opts : "defaults", recallcases[c].precision, prec);
   }
 }
 

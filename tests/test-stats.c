@@ -13,8 +13,8 @@
 #include <gsl/gsl_rng.h>
 
 #include "tap.h"
-#include "tp_error.h"
 #include "tp_decimate.h"
+#include "tp_error.h"
 #include "tp_gnwrite.h"
 #include "tp_signal.h"
 #include "tp_spikes.h"
@@ -54,7 +54,8 @@ static void check_brute(gsl_rng *r) {
   for (size_t i = 0; i < m; i++)
     ss += (fin[i] - sum / (double)m) * (fin[i] - sum / (double)m);
   qsort(fin, m, sizeof fin[0], cmp_double);
-  tap_ok(tp_stats_compute(tp_steps_array(step), v, N, 2.0, &st) == 0 && st.count == m && st.nonfinite == N - m,
+  tap_ok(tp_stats_compute(tp_steps_array(step), v, N, 2.0, &st) == 0 && st.count == m &&
+             st.nonfinite == N - m,
          "tp_stats_compute - 5001 lognormal points with NaN/inf, expect counts %zu + %zu", m,
          (size_t)N - m);
   tap_near(st.mean, sum / (double)m, 1e-12, "tp_stats_compute - mean, expect two-pass mean");
@@ -65,8 +66,10 @@ static void check_brute(gsl_rng *r) {
   want[2] = slow_quantile(fin, m, 0.99), want[3] = slow_quantile(fin, m, 0.999);
   got[0] = st.median, got[1] = st.p90, got[2] = st.p99, got[3] = st.p999;
   for (int q = 0; q < 4; q++)
-    tap_near(got[q], want[q], 1e-12, "tp_stats_compute - quantile %d of 4, expect numpy's "
-             "linear quantile", q + 1);
+    tap_near(got[q], want[q], 1e-12,
+             "tp_stats_compute - quantile %d of 4, expect numpy's "
+             "linear quantile",
+             q + 1);
   tap_near(st.clip_fraction, (double)clipped / (double)m, 1e-15,
            "tp_stats_compute - clip fraction at max_norm 2, expect fraction of norms > 2");
   tap_near(st.clip_coef_mean, coef / (double)m, 1e-12,
@@ -134,8 +137,10 @@ static void check_small_counts(gsl_rng *r) {
       if (!(fabs(got[q] - want[q]) <= 1e-12 * (1 + fabs(want[q]))))
         bad++;
   }
-  tap_ok(bad == 0, "tp_stats_compute - 1 to 40 finite points with ties, expect numpy's four "
-         "quantiles (%zu differ)", bad);
+  tap_ok(bad == 0,
+         "tp_stats_compute - 1 to 40 finite points with ties, expect numpy's four "
+         "quantiles (%zu differ)",
+         bad);
 }
 
 static void check_clip(void) {
@@ -212,8 +217,8 @@ static void check_interrupt(gsl_rng *r) {
   const size_t n = 3000000;
   double *v = malloc(n * sizeof *v);
   struct tp_stats ref, st, again;
-  struct tp_series s = {.n = n, .step0 = 0, .stride = 1, .has_step = 1,
-                        .format = "plain", .key = "a\nb\033[31m"};
+  struct tp_series s = {
+      .n = n, .step0 = 0, .stride = 1, .has_step = 1, .format = "plain", .key = "a\nb\033[31m"};
   struct tp_gn_data d = {.source = "x\nINJECTED\033[0m.log", .s = &s, .st = &ref};
   char path[512];
   int rc, sig, rc2, wrc, wsig;
@@ -230,8 +235,9 @@ static void check_interrupt(gsl_rng *r) {
   rc2 = tp_stats_compute(tp_series_steps(&s), v, n, 2.0, &again);
   tap_ok(rc == TP_EINTR && sig == SIGINT,
          "tp_stats_compute - 3e6 points, SIGINT pending, expect TP_EINTR");
-  tap_ok(rc2 == 0 && !memcmp(&again, &ref, sizeof ref),
-         "tp_stats_compute - 3e6 points, no signal after one, expect the same statistics bit for bit");
+  tap_ok(
+      rc2 == 0 && !memcmp(&again, &ref, sizeof ref),
+      "tp_stats_compute - 3e6 points, no signal after one, expect the same statistics bit for bit");
   tap_ok(wrc == TP_EINTR && access(path, F_OK) != 0,
          "tp_gn_write_file - 3e6 points, SIGINT pending, expect TP_EINTR and no file");
   s.n = 1000, d.st = NULL;
@@ -240,7 +246,8 @@ static void check_interrupt(gsl_rng *r) {
   wsig = tp_intr_leave();
   tap_ok(wrc == 0 && wsig == 0 && file_has(path, '\033', "b") == 0 &&
              file_has(path, '\033', "INJECTED") == 0,
-         "tp_gn_write_file - key 'a\\nb\\e[31m' from 'x\\nINJECTED\\e[0m.log', expect no injected row and no raw ESC");
+         "tp_gn_write_file - key 'a\\nb\\e[31m' from 'x\\nINJECTED\\e[0m.log', expect no injected "
+         "row and no raw ESC");
   unlink(path);
   rmdir(tap_tmpdir());
   free(v);

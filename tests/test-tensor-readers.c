@@ -2,10 +2,10 @@
    script) produce at test time, real public checkpoints, and broken files. */
 #include "config.h"
 
-#include <stddef.h>
-#include <stdint.h>
 #include <locale.h>
 #include <math.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +21,8 @@
 #include "tp_tensor_int.h"
 
 /* A key of 45 segments on a dict holding itself under "a" and "a.a": 10^9 ways to split. */
-#define SELFREF_KEY "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.b"
+#define SELFREF_KEY \
+  "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.b"
 
 /* Groups: files written by tests/gen/tensors.py ("plain" needs only python,
    "numpy"/"torch" their library) and "real" files under $TP_FIXTURES. */
@@ -193,10 +194,9 @@ struct half_case {
   double want;
 };
 static const struct half_case halves[] = {
-    {0, 0x3c00, 1.0},         {0, 0xc000, -2.0},     {0, 0x7bff, 65504.0},
-    {0, 0x0001, 0x1p-24},     {0, 0x03ff, 0x3ffp-24}, {0, 0x0400, 0x1p-14},
-    {0, 0x7c00, INFINITY},    {0, 0xfc00, -INFINITY}, {0, 0x7e00, NAN},
-    {1, 0x3f80, 1.0},         {1, 0xc049, -3.140625}, {1, 0x7f80, INFINITY},
+    {0, 0x3c00, 1.0},       {0, 0xc000, -2.0},    {0, 0x7bff, 65504.0},   {0, 0x0001, 0x1p-24},
+    {0, 0x03ff, 0x3ffp-24}, {0, 0x0400, 0x1p-14}, {0, 0x7c00, INFINITY},  {0, 0xfc00, -INFINITY},
+    {0, 0x7e00, NAN},       {1, 0x3f80, 1.0},     {1, 0xc049, -3.140625}, {1, 0x7f80, INFINITY},
     {1, 0x0001, 0x1p-133},
 };
 #define NHALVES (sizeof halves / sizeof halves[0])
@@ -246,8 +246,8 @@ static int check_ref(const struct tp_tensor *t, const char *path, const char *ke
   double v;
   /* files with one reference for all keys have no "@key" in its name */
   if (snprintf(rp, sizeof rp, "%s%s%s.ref", path, *key ? "@" : "", key) >= (int)sizeof rp ||
-      (!(f = fopen(rp, "r")) && (snprintf(rp, sizeof rp, "%s.ref", path) >= (int)sizeof rp ||
-                                 !(f = fopen(rp, "r"))))) {
+      (!(f = fopen(rp, "r")) &&
+       (snprintf(rp, sizeof rp, "%s.ref", path) >= (int)sizeof rp || !(f = fopen(rp, "r"))))) {
     tap_diag("no reference %s", rp);
     return 0;
   }
@@ -327,8 +327,8 @@ static void run_halves(void) {
   for (size_t i = 0; i < NHALVES; i++) {
     const struct half_case *h = &halves[i];
     double v = h->bf16 ? tp_bf16_to_float((uint16_t)h->bits) : tp_half_to_float((uint16_t)h->bits);
-    tap_near(v, h->want, 0, "%s - 0x%04x, expect %g", h->bf16 ? "tp_bf16_to_float" : "tp_half_to_float",
-             h->bits, h->want);
+    tap_near(v, h->want, 0, "%s - 0x%04x, expect %g",
+             h->bf16 ? "tp_bf16_to_float" : "tp_half_to_float", h->bits, h->want);
   }
 }
 
@@ -498,7 +498,8 @@ static void generate(void) {
   snprintf(dir, sizeof dir, "%s", tap_tmpdir());
   if (!py || !*py || !src)
     return;
-  snprintf(cmd, sizeof cmd, "'%s' '%s/tests/gen/tensors.py' '%s' 2>'%s/gen.log'", py, src, dir, dir);
+  snprintf(cmd, sizeof cmd, "'%s' '%s/tests/gen/tensors.py' '%s' 2>'%s/gen.log'", py, src, dir,
+           dir);
   if (system(cmd) != 0)
     return;
   snprintf(gp, sizeof gp, "%s/groups", dir);

@@ -69,7 +69,10 @@ static const struct tp_gpfunc funcs[] = {
     {.name = "tt_add", .params = "a,b", .nargs = 2, .help = "a + b", .fn = tt_add},
     {.name = "tt_greet", .params = "who", .nargs = 1, .help = "a greeting", .fn = tt_greet},
     {.name = "tt_fail", .params = "x", .nargs = 1, .help = "always fails", .fn = tt_fail},
-    {.name = "tt_last_error", .params = "x", .nargs = 1, .help = "last error message",
+    {.name = "tt_last_error",
+     .params = "x",
+     .nargs = 1,
+     .help = "last error message",
      .fn = tt_last_error},
 };
 

@@ -105,12 +105,8 @@ static int store(const struct tp_opt *o, const char *v, void *args) {
   const char *stop;
   double x;
   switch (o->type) {
-  case TP_OPT_SWITCH:
-    *(int *)(void *)field = 1;
-    return 0;
-  case TP_OPT_STRING:
-    *(const char **)(void *)field = v;
-    return 0;
+  case TP_OPT_SWITCH: *(int *)(void *)field = 1; return 0;
+  case TP_OPT_STRING: *(const char **)(void *)field = v; return 0;
   case TP_OPT_CHOICE:
     for (const char *const *c = o->choices(); *c; c++)
       if (!strcmp(*c, v))
@@ -134,8 +130,8 @@ static int store(const struct tp_opt *o, const char *v, void *args) {
 }
 
 /* One option word at argv[*i] (its value may be the next word); advances *i. */
-static int option(const char *module, const struct tp_command *c, int argc, char **argv,
-                  int *i, void *args, unsigned char *seen) {
+static int option(const char *module, const struct tp_command *c, int argc, char **argv, int *i,
+                  void *args, unsigned char *seen) {
   const char *a = argv[*i], *name = a + (a[1] == '-' ? 2 : 1), *eq = strchr(name, '=');
   size_t len = eq ? (size_t)(eq - name) : strlen(name);
   const struct tp_opt *o = find(c, name, len);
@@ -248,12 +244,11 @@ int tp_cmd_main(const char *module, const struct tp_command *cmds, size_t n, int
     return fail(tp_err(TP_ENOMEM, NULL, -1, "out of memory"));
   if (c->init)
     c->init(args);
-  if ((rc = tp_cmd_parse(module, c, argc - 1, argv + 1, args)) == 0 &&
-      (rc = c->run(args)) < 0 && !tp_err_last()->file[0] && c->input) {
+  if ((rc = tp_cmd_parse(module, c, argc - 1, argv + 1, args)) == 0 && (rc = c->run(args)) < 0 &&
+      !tp_err_last()->file[0] && c->input) {
     /* The numerics know no file: the message is about the command's input. */
     struct tp_errinfo e = *tp_err_last();
-    tp_err(rc, *(const char **)(void *)((char *)args + c->input_offset), e.offset, "%s",
-           e.detail);
+    tp_err(rc, *(const char **)(void *)((char *)args + c->input_offset), e.offset, "%s", e.detail);
   }
   free(args);
   return rc < 0 ? fail(rc) : 0;

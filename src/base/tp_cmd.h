@@ -19,7 +19,7 @@ struct tp_opt {
   const char *name;
   const char *arg; /* the value's name in the usage ("NAME"); NULL for a switch */
   enum tp_opt_type type;
-  size_t offset;   /* of the field in the command's argument struct */
+  size_t offset; /* of the field in the command's argument struct */
   const char *help;
   /* TP_OPT_CHOICE: the accepted names, NULL-terminated, from the table they name. */
   const char *const *(*choices)(void);
@@ -38,7 +38,7 @@ struct tp_command {
   const char *name;  /* "similarity" */
   const char *input; /* the one positional argument's name ("INPUT"); NULL for none */
   size_t input_offset;
-  const char *help; /* one line */
+  const char *help;          /* one line */
   const struct tp_opt *opts; /* terminated by an entry whose name is NULL */
   size_t size;
   void (*init)(void *args);
@@ -51,11 +51,9 @@ const char *tp_cmd_usage(const struct tp_command *c, char *buf, size_t size);
 void tp_cmd_help(const char *module, const struct tp_command *c, FILE *fp);
 /* Parse argv (argv[0] is the command's name) into args; TP_EINVAL, recorded with the
    usage, on any mistake. "--" ends the options. */
-int tp_cmd_parse(const char *module, const struct tp_command *c, int argc, char **argv,
-                 void *args);
+int tp_cmd_parse(const char *module, const struct tp_command *c, int argc, char **argv, void *args);
 /* A module's command-line entry: argv[0] is the module, argv[1] the command. Prints
    one line on failure ("trainplot: FILE: reason") and returns the exit status. */
-int tp_cmd_main(const char *module, const struct tp_command *cmds, size_t n, int argc,
-                char **argv);
+int tp_cmd_main(const char *module, const struct tp_command *cmds, size_t n, int argc, char **argv);
 
 #endif

@@ -51,8 +51,8 @@ int tp_err_exit(int code) {
   return d ? d->exit : 2;
 }
 
-static int vrecord(int code, const char *file, long long offset, long line,
-                   const char *fmt, va_list ap) {
+static int vrecord(int code, const char *file, long long offset, long line, const char *fmt,
+                   va_list ap) {
   last.code = code;
   last.offset = offset;
   last.line = line;

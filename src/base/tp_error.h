@@ -6,24 +6,24 @@
 
 /* X(name, value, exit, text): the only list of error codes, with the exit status the
    command line gives for each (1 bad input or usage, 2 internal error). */
-#define TP_ERRNO_MAP(X)                                                        \
-  X(NOMEM, -1, 2, "out of memory")                                             \
-  X(IO, -2, 1, "input/output error")                                           \
-  X(NOENT, -3, 1, "no such file")                                              \
-  X(FORMAT, -4, 1, "unrecognised format")                                      \
-  X(CORRUPT, -5, 1, "corrupt or truncated data")                               \
-  X(UNSUPPORTED, -6, 1, "unsupported feature")                                 \
-  X(LIMIT, -7, 1, "resource limit exceeded")                                   \
-  X(OVERFLOW, -8, 1, "size overflow")                                          \
-  X(NOKEY, -9, 1, "key not found")                                             \
-  X(AMBIGUOUS, -10, 1, "ambiguous key")                                        \
-  X(UNSAFE, -11, 1, "refused unsafe content")                                  \
-  X(INVAL, -12, 1, "invalid argument")                                         \
-  X(EMPTY, -13, 1, "no data")                                                  \
-  X(STATE, -14, 1, "nothing loaded")                                           \
-  X(NUMERIC, -15, 2, "numerical error")                                        \
-  X(ABI, -16, 1, "module interface mismatch")                                  \
-  X(INTERNAL, -17, 2, "internal error")                                        \
+#define TP_ERRNO_MAP(X)                          \
+  X(NOMEM, -1, 2, "out of memory")               \
+  X(IO, -2, 1, "input/output error")             \
+  X(NOENT, -3, 1, "no such file")                \
+  X(FORMAT, -4, 1, "unrecognised format")        \
+  X(CORRUPT, -5, 1, "corrupt or truncated data") \
+  X(UNSUPPORTED, -6, 1, "unsupported feature")   \
+  X(LIMIT, -7, 1, "resource limit exceeded")     \
+  X(OVERFLOW, -8, 1, "size overflow")            \
+  X(NOKEY, -9, 1, "key not found")               \
+  X(AMBIGUOUS, -10, 1, "ambiguous key")          \
+  X(UNSAFE, -11, 1, "refused unsafe content")    \
+  X(INVAL, -12, 1, "invalid argument")           \
+  X(EMPTY, -13, 1, "no data")                    \
+  X(STATE, -14, 1, "nothing loaded")             \
+  X(NUMERIC, -15, 2, "numerical error")          \
+  X(ABI, -16, 1, "module interface mismatch")    \
+  X(INTERNAL, -17, 2, "internal error")          \
   X(INTR, -18, 1, "interrupted")
 
 enum tp_errno {
@@ -35,11 +35,11 @@ enum tp_errno {
 
 /* The detail of the most recent failure in this thread. */
 struct tp_errinfo {
-  int code;              /* TP_E… or TP_OK */
-  char file[4096];       /* file the failure is about, "" when none (cut when longer) */
-  long long offset;      /* byte offset in file, -1 when not applicable */
-  long line;             /* 1-based line number, 0 when not applicable */
-  char detail[768];      /* lower-case sentence naming the broken rule */
+  int code;         /* TP_E… or TP_OK */
+  char file[4096];  /* file the failure is about, "" when none (cut when longer) */
+  long long offset; /* byte offset in file, -1 when not applicable */
+  long line;        /* 1-based line number, 0 when not applicable */
+  char detail[768]; /* lower-case sentence naming the broken rule */
 };
 
 const char *tp_strerror(int code);

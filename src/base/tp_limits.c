@@ -28,10 +28,26 @@ static int parse_size(const char *s, uint64_t *out) {
     v = v * 10 + (uint64_t)(*s - '0');
   }
   switch (*s) {
-  case 'k': case 'K': shift = 10; s++; break;
-  case 'm': case 'M': shift = 20; s++; break;
-  case 'g': case 'G': shift = 30; s++; break;
-  case 't': case 'T': shift = 40; s++; break;
+  case 'k':
+  case 'K':
+    shift = 10;
+    s++;
+    break;
+  case 'm':
+  case 'M':
+    shift = 20;
+    s++;
+    break;
+  case 'g':
+  case 'G':
+    shift = 30;
+    s++;
+    break;
+  case 't':
+  case 'T':
+    shift = 40;
+    s++;
+    break;
   default: break;
   }
   if (*s || v == 0 || v > (UINT64_MAX >> shift))
@@ -88,8 +104,7 @@ void tp_limits_set(const struct tp_limits *l) {
 
 int tp_size_mul(uint64_t a, uint64_t b, uint64_t *out, const char *file) {
   if (a != 0 && b > UINT64_MAX / a)
-    return tp_err(TP_EOVERFLOW, file, -1,
-                  "size %llu x %llu overflows 64 bits",
+    return tp_err(TP_EOVERFLOW, file, -1, "size %llu x %llu overflows 64 bits",
                   (unsigned long long)a, (unsigned long long)b);
   *out = a * b;
   return 0;
@@ -101,11 +116,9 @@ int tp_size_check(uint64_t n, const char *file, const char *what) {
     return tp_err(TP_ELIMIT, file, -1,
                   "%s needs %llu bytes, over the limit of %llu "
                   "(raise it with TRAINPLOT_MAX_BYTES)",
-                  what, (unsigned long long)n,
-                  (unsigned long long)l->max_bytes);
+                  what, (unsigned long long)n, (unsigned long long)l->max_bytes);
   return 0;
 }
-
 
 void *tp_big_alloc(size_t bytes) {
   const size_t huge = (size_t)2 << 20;

@@ -105,8 +105,7 @@ int tp_map_open(const char *path, struct tp_map *m) {
   memset(m, 0, sizeof *m);
   fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
-    return tp_err_errno(errno == ENOENT ? TP_ENOENT : TP_EIO, path,
-                        "cannot open");
+    return tp_err_errno(errno == ENOENT ? TP_ENOENT : TP_EIO, path, "cannot open");
   if (fstat(fd, &st) < 0) {
     rc = tp_err_errno(TP_EIO, path, "cannot stat");
     close(fd);
@@ -158,8 +157,7 @@ int tp_file_head(const char *path, unsigned char *buf, size_t n, size_t *got) {
   size_t have = 0;
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), rc;
   if (fd < 0)
-    return tp_err_errno(errno == ENOENT ? TP_ENOENT : TP_EIO, path,
-                        "cannot open");
+    return tp_err_errno(errno == ENOENT ? TP_ENOENT : TP_EIO, path, "cannot open");
   if (fstat(fd, &st) < 0 || (rc = check_regular(path, &st)) < 0) {
     rc = tp_err_last()->code ? tp_err_last()->code : TP_EIO;
     close(fd);
@@ -171,4 +169,3 @@ int tp_file_head(const char *path, unsigned char *buf, size_t n, size_t *got) {
   *got = have;
   return 0;
 }
-

@@ -23,9 +23,9 @@
 #define STACK_COPY 128      /* tokens this long are copied on the stack */
 #define MAX_TOKEN (1 << 20) /* longer digit strings are not numbers worth parsing */
 
-static const double pow10_exact[23] = {
-    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+static const double pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
 static locale_t c_locale;
 static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
@@ -34,10 +34,10 @@ static void c_locale_init(void) { c_locale = newlocale(LC_ALL_MASK, "C", (locale
 
 /* What the scanner learnt about one decimal token. */
 struct scan {
-  const char *end;   /* one past the token */
-  uint64_t w;        /* first 19 significant digits */
-  int64_t exp10;     /* value = w * 10^exp10 (when exact) */
-  int inexact;       /* digits beyond the 19th that were not zero */
+  const char *end; /* one past the token */
+  uint64_t w;      /* first 19 significant digits */
+  int64_t exp10;   /* value = w * 10^exp10 (when exact) */
+  int inexact;     /* digits beyond the 19th that were not zero */
   int neg;
 };
 
@@ -72,8 +72,7 @@ static size_t special(const char *s, const char *end, double *v) {
 }
 
 /* Accumulate a run of digits into sc; nd counts significant digits seen so far. */
-static const char *digits(const char *p, const char *end, struct scan *sc, int *nd,
-                          int frac) {
+static const char *digits(const char *p, const char *end, struct scan *sc, int *nd, int frac) {
   for (; p < end && is_digit(*p); p++) {
     unsigned d = (unsigned)(*p - '0');
     if (*nd == 0 && d == 0) { /* leading zero: only the scale moves */
@@ -154,8 +153,8 @@ static double slow(const char *s, const char *end) {
   return v;
 }
 
-static const uint64_t pow10_int[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
-                                       100000000};
+static const uint64_t pow10_int[9] = {1,      10,      100,      1000,     10000,
+                                      100000, 1000000, 10000000, 100000000};
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 /* Up to 8 leading digits of the 8 bytes at p without a branch per digit (SWAR): which
@@ -173,7 +172,8 @@ static inline int swar8(const char *p, uint64_t *val) {
   x <<= 8 * (8 - n); /* right-align: the missing digits become leading zeros */
   x = x * 10 + (x >> 8);
   x = ((x & UINT64_C(0x000000FF000000FF)) * (100 + (UINT64_C(1000000) << 32)) +
-       ((x >> 16) & UINT64_C(0x000000FF000000FF)) * (1 + (UINT64_C(10000) << 32))) >> 32;
+       ((x >> 16) & UINT64_C(0x000000FF000000FF)) * (1 + (UINT64_C(10000) << 32))) >>
+      32;
   *val = x;
   return n;
 }
@@ -184,7 +184,7 @@ static inline int swar8(const char *p, uint64_t *val) {
 
 /* Accumulate a run of digits into *w: 8 at a time where 8 bytes are readable. */
 static inline __attribute__((always_inline)) const char *run(const char *p, const char *end,
-                                                            uint64_t *w) {
+                                                             uint64_t *w) {
   uint64_t x = *w, v;
   int n;
   while (HAVE_SWAR && end - p >= 8 && (n = swar8(p, &v)) > 0) {

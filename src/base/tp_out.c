@@ -70,8 +70,9 @@ int tp_out_kind(const char *path, const char *input) {
   return tp_err(TP_EINVAL, path, -1,
                 "output is a %s, not a file, terminal, pipe or character device; refusing "
                 "to write it",
-                S_ISBLK(st.st_mode) ? "block device" : S_ISSOCK(st.st_mode) ? "socket"
-                                                                            : "special file");
+                S_ISBLK(st.st_mode)    ? "block device"
+                : S_ISSOCK(st.st_mode) ? "socket"
+                                       : "special file");
 }
 
 /* Write in place to a character device, FIFO or inherited descriptor: never renamed over

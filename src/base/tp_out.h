@@ -10,9 +10,9 @@
 struct tp_out {
   FILE *fp;
   char *path;
-  char *tmp; /* NULL for a stream */
-  char *buf; /* stdio buffer of fp (NULL: stdio's own) */
-  int sync;  /* fsync before the rename (not for scratch files) */
+  char *tmp;  /* NULL for a stream */
+  char *buf;  /* stdio buffer of fp (NULL: stdio's own) */
+  int sync;   /* fsync before the rename (not for scratch files) */
   int stream; /* written in place: no temporary, no rename */
 };
 enum { TP_OUT_FILE = 1, TP_OUT_STREAM = 2 };

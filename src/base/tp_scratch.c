@@ -16,8 +16,8 @@
 #include "tp_signal.h"
 #include "tp_text.h"
 
-static char *scratch_dir;  /* absolute, malloc'ed; NULL until made */
-static pid_t scratch_pid;  /* the process that made it */
+static char *scratch_dir; /* absolute, malloc'ed; NULL until made */
+static pid_t scratch_pid; /* the process that made it */
 
 void tp_remove_flat_dir(const char *dir) {
   DIR *d;
@@ -131,8 +131,8 @@ int tp_scratch_path(const char *name, char **out) {
   const char *base = getenv("TMPDIR");
   int rc;
   *out = NULL;
-  if (!name || !*name || strchr(name, '/') || strcmp(name, ".") == 0 ||
-      strcmp(name, "..") == 0 || strlen(name) > NAME_MAX || !tp_text_is_clean(name))
+  if (!name || !*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+      strlen(name) > NAME_MAX || !tp_text_is_clean(name))
     return tp_err(TP_EINVAL, NULL, -1,
                   "a scratch name must be a plain file name (no '/', no control "
                   "characters, not '.' or '..')");
@@ -151,6 +151,6 @@ int tp_scratch_path(const char *name, char **out) {
 
 int tp_scratch_owns(const char *path) {
   size_t n = scratch_dir ? strlen(scratch_dir) : 0;
-  return n > 0 && path && strncmp(path, scratch_dir, n) == 0 && path[n] == '/' &&
-         path[n + 1] && !strchr(path + n + 1, '/');
+  return n > 0 && path && strncmp(path, scratch_dir, n) == 0 && path[n] == '/' && path[n + 1] &&
+         !strchr(path + n + 1, '/');
 }

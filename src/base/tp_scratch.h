@@ -2,7 +2,6 @@
 #ifndef TP_SCRATCH_H
 #define TP_SCRATCH_H
 
-
 /* A private directory (mode 0700, "$TMPDIR/trainplot-XXXXXX", made on first use) for a
    session's intermediate files, such as the matrix a gnuplot script plots and then
    forgets. It and everything in it is removed at exit (or when the module is unloaded),

@@ -17,8 +17,8 @@ static const int deferred[] = {SIGINT, SIGTERM};
 #define NDEFERRED (sizeof deferred / sizeof deferred[0])
 
 static struct sigaction saved[NDEFERRED];
-static int depth;                /* nesting of enter/leave; module calls are single-threaded */
-static atomic_int pending_sig;   /* the signal that arrived, 0 when none */
+static int depth;              /* nesting of enter/leave; module calls are single-threaded */
+static atomic_int pending_sig; /* the signal that arrived, 0 when none */
 
 static void on_deferred(int sig) {
   int none = 0;
@@ -52,9 +52,7 @@ int tp_intr_leave(void) {
   return atomic_exchange_explicit(&pending_sig, 0, memory_order_relaxed);
 }
 
-int tp_intr_pending(void) {
-  return atomic_load_explicit(&pending_sig, memory_order_relaxed) != 0;
-}
+int tp_intr_pending(void) { return atomic_load_explicit(&pending_sig, memory_order_relaxed) != 0; }
 
 int tp_intr_check(void) {
   if (!tp_intr_pending())

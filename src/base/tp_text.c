@@ -38,9 +38,7 @@ static size_t escape_of(unsigned c, char *e) {
   case '\n': e[1] = 'n'; return 2;
   case '\r': e[1] = 'r'; return 2;
   case '\t': e[1] = 't'; return 2;
-  default:
-    e[1] = 'x', e[2] = hex[c >> 4], e[3] = hex[c & 15];
-    return 4;
+  default: e[1] = 'x', e[2] = hex[c >> 4], e[3] = hex[c & 15]; return 4;
   }
 }
 
@@ -113,9 +111,7 @@ char *tp_text_escape(const char *s) {
   return (char *)tp_text_escape_buf(s, out, n + 1);
 }
 
-static int put_file(const char *s, size_t n, void *ctx) {
-  return fwrite(s, 1, n, ctx) != n;
-}
+static int put_file(const char *s, size_t n, void *ctx) { return fwrite(s, 1, n, ctx) != n; }
 
 int tp_text_fputs(const char *s, FILE *fp) {
   walk(s, put_file, fp);

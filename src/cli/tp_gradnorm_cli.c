@@ -61,9 +61,7 @@ static json_object *jnum(double x) {
   return json_object_new_double(x);
 }
 
-static void jput(json_object *o, const char *k, double x) {
-  json_object_object_add(o, k, jnum(x));
-}
+static void jput(json_object *o, const char *k, double x) { json_object_object_add(o, k, jnum(x)); }
 
 /* Read the log and compute its statistics (with max_norm when given). */
 static int load(const struct cli *c, struct tp_series **s, struct tp_stats *st) {
@@ -94,8 +92,7 @@ static void stats_json(const struct tp_stats *st) {
   tp_json_print(o);
 }
 
-static void stats_text(const struct cli *c, const struct tp_series *s,
-                       const struct tp_stats *st) {
+static void stats_text(const struct cli *c, const struct tp_series *s, const struct tp_stats *st) {
   fputs("file            ", stdout);
   tp_text_fputs(c->log, stdout);
   fputs("\nformat          ", stdout);
@@ -103,8 +100,8 @@ static void stats_text(const struct cli *c, const struct tp_series *s,
   fputs("\nkey             ", stdout);
   tp_text_fputs(s->key, stdout);
   putchar('\n');
-  printf("count           %zu\nnon-finite      %zu (NaN %zu, +inf %zu, -inf %zu)\n",
-         st->count, st->nonfinite, st->n_nan, st->n_posinf, st->n_neginf);
+  printf("count           %zu\nnon-finite      %zu (NaN %zu, +inf %zu, -inf %zu)\n", st->count,
+         st->nonfinite, st->n_nan, st->n_posinf, st->n_neginf);
   if (st->nonfinite)
     printf("first non-finite at step %.15g\n", st->first_nonfinite_step);
   printf("mean            %.6g\nsd              %.6g\n", st->mean, st->sd);
@@ -118,8 +115,9 @@ static void stats_text(const struct cli *c, const struct tp_series *s,
   if (s->n_overflow)
     printf("overflow events %zu\n", s->n_overflow);
   if (s->n_malformed)
-    printf("malformed %s %zu (first at %s %ld)\n", strcmp(s->format, "tfevents") ? "lines" : "records",
-           s->n_malformed, strcmp(s->format, "tfevents") ? "line" : "record", s->malformed_line[0]);
+    printf("malformed %s %zu (first at %s %ld)\n",
+           strcmp(s->format, "tfevents") ? "lines" : "records", s->n_malformed,
+           strcmp(s->format, "tfevents") ? "line" : "record", s->malformed_line[0]);
   if (s->skipped_bytes)
     printf("skipped %llu bytes from offset %lld\n", (unsigned long long)s->skipped_bytes,
            s->skip_offset);
@@ -215,8 +213,8 @@ static void spikes_text(const struct cli *c, const struct tp_series *s,
          o->causal ? ", causal" : "");
   printf("# %zu episode%s found%s\n", sp->n_found, sp->n_found == 1 ? "" : "s",
          sp->n_ep < sp->n_found ? ", the most severe shown" : "");
-  printf("%4s %12s %12s %12s %12s %12s %8s %8s\n", "rank", "start", "end", "peak_step",
-         "peak", "baseline", "ratio", "score");
+  printf("%4s %12s %12s %12s %12s %12s %8s %8s\n", "rank", "start", "end", "peak_step", "peak",
+         "baseline", "ratio", "score");
   for (size_t k = 0; k < sp->n_ep; k++) {
     const struct tp_episode *e = &sp->ep[k];
     printf("%4zu %12.15g %12.15g %12.15g %12.6g %12.6g %8.3g %8.3g\n", k + 1, e->start, e->end,
@@ -240,7 +238,7 @@ static int run_spikes(void *args) {
   if (c->out) {
     struct tp_gn_data d = {.source = c->log, .s = s, .st = &st, .sp = sp, .columns = c->columns};
     if ((strcmp(c->out, "-") ? tp_gn_write_file(c->out, &d, NULL)
-                              : tp_gn_write_stream(stdout, &d, NULL)) < 0)
+                             : tp_gn_write_stream(stdout, &d, NULL)) < 0)
       rc = fail(c->out);
   }
   if (rc == 0 && c->json)
@@ -265,30 +263,93 @@ static void init(void *args) {
 }
 
 #define F(field) offsetof(struct cli, field)
-#define KEY {.name = "key", .arg = "NAME", .type = TP_OPT_STRING, .offset = F(key), .help = "series: column, JSON key or TensorBoard tag (default: the log's gradient norm)"}
-#define MAXNORM {.name = "max-norm", .arg = "X", .type = TP_OPT_DOUBLE, .offset = F(max_norm), .help = "clipping threshold (> 0): clipped fraction and mean clip coefficient", .min = 1e-300, .max = 1e300}
-#define JSON {.name = "json", .arg = NULL, .type = TP_OPT_SWITCH, .offset = F(json), .help = "JSON instead of text"}
-#define VALID {.name = "valid", .arg = NULL, .type = TP_OPT_SWITCH, .offset = F(valid), .help = "fairseq: the valid lines instead of train_inner"}
-#define EPOCH {.name = "epoch", .arg = NULL, .type = TP_OPT_SWITCH, .offset = F(epoch), .help = "fairseq: the per-epoch train lines"}
+#define KEY                                                                                  \
+  {                                                                                          \
+    .name = "key", .arg = "NAME", .type = TP_OPT_STRING, .offset = F(key),                   \
+    .help = "series: column, JSON key or TensorBoard tag (default: the log's gradient norm)" \
+  }
+#define MAXNORM                                                                                    \
+  {                                                                                                \
+    .name = "max-norm", .arg = "X", .type = TP_OPT_DOUBLE, .offset = F(max_norm),                  \
+    .help = "clipping threshold (> 0): clipped fraction and mean clip coefficient", .min = 1e-300, \
+    .max = 1e300                                                                                   \
+  }
+#define JSON                                                               \
+  {                                                                        \
+    .name = "json", .arg = NULL, .type = TP_OPT_SWITCH, .offset = F(json), \
+    .help = "JSON instead of text"                                         \
+  }
+#define VALID                                                                \
+  {                                                                          \
+    .name = "valid", .arg = NULL, .type = TP_OPT_SWITCH, .offset = F(valid), \
+    .help = "fairseq: the valid lines instead of train_inner"                \
+  }
+#define EPOCH                                                                \
+  {                                                                          \
+    .name = "epoch", .arg = NULL, .type = TP_OPT_SWITCH, .offset = F(epoch), \
+    .help = "fairseq: the per-epoch train lines"                             \
+  }
 
 static const struct tp_opt stats_opts[] = {KEY, MAXNORM, JSON, VALID, EPOCH, {0}};
 static const struct tp_opt spikes_opts[] = {
     KEY,
-    {.name = "method", .arg = "M", .type = TP_OPT_CHOICE, .offset = F(method), .help = "detector (default mad)", .choices = methods},
-    {.name = "window", .arg = "W", .type = TP_OPT_SIZE, .offset = F(sp.window), .help = "moving-median window, odd (default 101)"},
-    {.name = "threshold", .arg = "T", .type = TP_OPT_DOUBLE, .offset = F(sp.threshold), .help = "detector threshold (default: mad 8, ewma 8, ratio 3)"},
-    {.name = "top", .arg = "K", .type = TP_OPT_SIZE, .offset = F(sp.top), .help = "episodes shown, the most severe first (default all)"},
-    MAXNORM, JSON,
-    {.name = "o", .arg = "OUT", .type = TP_OPT_STRING, .offset = F(out), .help = "also write gnuplot named blocks to OUT ('-' for stdout)"},
-    {.name = "causal", .arg = NULL, .type = TP_OPT_SWITCH, .offset = F(causal), .help = "trailing windows, as an online monitor sees the run"},
-    {.name = "alpha", .arg = "A", .type = TP_OPT_DOUBLE, .offset = F(sp.alpha), .help = "ewma smoothing, 0 < A < 1 (default 0.02)"},
-    {.name = "min-ratio", .arg = "R", .type = TP_OPT_DOUBLE, .offset = F(sp.min_ratio), .help = "mad: a spike is also at least R x baseline (default 2)"},
-    {.name = "columns", .arg = "N", .type = TP_OPT_SIZE, .offset = F(columns), .help = "with -o: decimate to N pixel columns, 0 = every point"},
-    VALID, EPOCH, {0}};
+    {.name = "method",
+     .arg = "M",
+     .type = TP_OPT_CHOICE,
+     .offset = F(method),
+     .help = "detector (default mad)",
+     .choices = methods},
+    {.name = "window",
+     .arg = "W",
+     .type = TP_OPT_SIZE,
+     .offset = F(sp.window),
+     .help = "moving-median window, odd (default 101)"},
+    {.name = "threshold",
+     .arg = "T",
+     .type = TP_OPT_DOUBLE,
+     .offset = F(sp.threshold),
+     .help = "detector threshold (default: mad 8, ewma 8, ratio 3)"},
+    {.name = "top",
+     .arg = "K",
+     .type = TP_OPT_SIZE,
+     .offset = F(sp.top),
+     .help = "episodes shown, the most severe first (default all)"},
+    MAXNORM,
+    JSON,
+    {.name = "o",
+     .arg = "OUT",
+     .type = TP_OPT_STRING,
+     .offset = F(out),
+     .help = "also write gnuplot named blocks to OUT ('-' for stdout)"},
+    {.name = "causal",
+     .arg = NULL,
+     .type = TP_OPT_SWITCH,
+     .offset = F(causal),
+     .help = "trailing windows, as an online monitor sees the run"},
+    {.name = "alpha",
+     .arg = "A",
+     .type = TP_OPT_DOUBLE,
+     .offset = F(sp.alpha),
+     .help = "ewma smoothing, 0 < A < 1 (default 0.02)"},
+    {.name = "min-ratio",
+     .arg = "R",
+     .type = TP_OPT_DOUBLE,
+     .offset = F(sp.min_ratio),
+     .help = "mad: a spike is also at least R x baseline (default 2)"},
+    {.name = "columns",
+     .arg = "N",
+     .type = TP_OPT_SIZE,
+     .offset = F(columns),
+     .help = "with -o: decimate to N pixel columns, 0 = every point"},
+    VALID,
+    EPOCH,
+    {0}};
 
-#define CMD(n, opts_, fn, h)                                                               \
-  {.name = n, .input = "LOG", .input_offset = F(log), .help = h, .opts = opts_,            \
-   .size = sizeof(struct cli), .init = init, .run = fn}
+#define CMD(n, opts_, fn, h)                                                     \
+  {                                                                              \
+    .name = n, .input = "LOG", .input_offset = F(log), .help = h, .opts = opts_, \
+    .size = sizeof(struct cli), .init = init, .run = fn                          \
+  }
 const struct tp_command tp_gradnorm_commands[TP_GRADNORM_NCOMMANDS] = {
     CMD("stats", stats_opts, run_stats,
         "count, non-finite steps, mean, sd, min/max, median, p90/p99/p99.9, clipping"),

@@ -35,8 +35,8 @@ static void progress(void *ctx, double done) {
   struct cli *c = ctx;
   struct timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
-  if ((double)(now.tv_sec - c->start.tv_sec) +
-          (double)(now.tv_nsec - c->start.tv_nsec) * 1e-9 < 1.0)
+  if ((double)(now.tv_sec - c->start.tv_sec) + (double)(now.tv_nsec - c->start.tv_nsec) * 1e-9 <
+      1.0)
     return;
   fprintf(stderr, "\rtrainplot: %s %3.0f%%", c->cmd, done * 100);
   if (done >= 1)
@@ -131,7 +131,8 @@ static int similarity(struct cli *c, struct tp_posemb **pe, struct tp_simmat **s
   if (rc == 0 && prof && c->sim.pool == 0 && (*s)->block > 1) {
     fputs("trainplot: ", stderr);
     tp_text_fputs(c->input, stderr);
-    fprintf(stderr, ": a %zu x %zu matrix is over the %llu-byte budget of a full one; "
+    fprintf(stderr,
+            ": a %zu x %zu matrix is over the %llu-byte budget of a full one; "
             "the %s comes from row tiles instead (every pair counted, as with --pool)\n",
             (*s)->src_n, (*s)->src_n, (unsigned long long)tp_sim_full_budget(), c->cmd);
   }
@@ -145,9 +146,8 @@ static int run_similarity(void *args) {
   struct tp_simmat *s;
   int rc = similarity(c, &pe, &s, NULL);
   if (rc == 0)
-    rc = c->format && !strcmp(c->format, "text")
-             ? tp_simwrite_text(s, c->out, c->input)
-             : tp_simwrite_binary(s, c->out, c->input);
+    rc = c->format && !strcmp(c->format, "text") ? tp_simwrite_text(s, c->out, c->input)
+                                                 : tp_simwrite_binary(s, c->out, c->input);
   tp_simmat_free(s);
   tp_posemb_free(pe);
   return rc;
@@ -172,8 +172,8 @@ static int run_profile(void *args) {
   return rc;
 }
 
-static json_object *facts_json(const struct tp_posemb *pe,
-                               const struct tp_posemb_facts *f, const char *text) {
+static json_object *facts_json(const struct tp_posemb *pe, const struct tp_posemb_facts *f,
+                               const char *text) {
   json_object *j = json_object_new_object(), *z = json_object_new_array();
   json_object *sent = json_object_new_array();
   const size_t cap = sizeof f->zero_rows / sizeof *f->zero_rows;
@@ -246,39 +246,75 @@ static const char *const *formats(void) {
 static void init(void *args) { ((struct cli *)args)->sim.metric = TP_METRIC_COSINE; }
 
 #define F(field) offsetof(struct cli, field)
-#define KEY {.name = "key", .arg = "NAME", .type = TP_OPT_STRING, .offset = F(key), .help = "tensor to use (default: the one positional table)"}
-#define METRIC {.name = "metric", .arg = "M", .type = TP_OPT_CHOICE, .offset = F(metric), .help = "similarity (default cosine)", .choices = metrics}
-#define POOL {.name = "pool", .arg = "SIZE", .type = TP_OPT_SIZE, .offset = F(pool), .help = "block-mean pool to SIZE x SIZE from row tiles (2..65536)", .min = 2, .max = 65536}
-#define JSON {.name = "json", .arg = NULL, .type = TP_OPT_SWITCH, .offset = F(json), .help = "JSON instead of text"}
-#define OUT(a, what)                                                                       \
-  {.name = "o", .arg = a, .type = TP_OPT_STRING, .offset = F(out), .help = what, .required = 1}
+#define KEY                                                                \
+  {                                                                        \
+    .name = "key", .arg = "NAME", .type = TP_OPT_STRING, .offset = F(key), \
+    .help = "tensor to use (default: the one positional table)"            \
+  }
+#define METRIC                                                                \
+  {                                                                           \
+    .name = "metric", .arg = "M", .type = TP_OPT_CHOICE, .offset = F(metric), \
+    .help = "similarity (default cosine)", .choices = metrics                 \
+  }
+#define POOL                                                                                   \
+  {                                                                                            \
+    .name = "pool", .arg = "SIZE", .type = TP_OPT_SIZE, .offset = F(pool),                     \
+    .help = "block-mean pool to SIZE x SIZE from row tiles (2..65536)", .min = 2, .max = 65536 \
+  }
+#define JSON                                                               \
+  {                                                                        \
+    .name = "json", .arg = NULL, .type = TP_OPT_SWITCH, .offset = F(json), \
+    .help = "JSON instead of text"                                         \
+  }
+#define OUT(a, what) \
+  { .name = "o", .arg = a, .type = TP_OPT_STRING, .offset = F(out), .help = what, .required = 1 }
 
 static const struct tp_opt list_opts[] = {JSON, {0}};
 static const struct tp_opt similarity_opts[] = {
-    KEY, METRIC,
-    {.name = "double", .arg = NULL, .type = TP_OPT_SWITCH, .offset = F(dbl), .help = "compute in double precision (default float32)"},
+    KEY,
+    METRIC,
+    {.name = "double",
+     .arg = NULL,
+     .type = TP_OPT_SWITCH,
+     .offset = F(dbl),
+     .help = "compute in double precision (default float32)"},
     POOL,
-    {.name = "pool-mode", .arg = "MODE", .type = TP_OPT_CHOICE, .offset = F(pool_mode), .help = "block mean or maximum (default mean)", .choices = pool_modes},
-    {.name = "format", .arg = "F", .type = TP_OPT_CHOICE, .offset = F(format), .help = "gnuplot binary matrix or text (default binary)", .choices = formats},
-    OUT("OUT", "the matrix file (written atomically; a device or FIFO in place)"), {0}};
+    {.name = "pool-mode",
+     .arg = "MODE",
+     .type = TP_OPT_CHOICE,
+     .offset = F(pool_mode),
+     .help = "block mean or maximum (default mean)",
+     .choices = pool_modes},
+    {.name = "format",
+     .arg = "F",
+     .type = TP_OPT_CHOICE,
+     .offset = F(format),
+     .help = "gnuplot binary matrix or text (default binary)",
+     .choices = formats},
+    OUT("OUT", "the matrix file (written atomically; a device or FIFO in place)"),
+    {0}};
 static const struct tp_opt profile_opts[] = {
     KEY, METRIC, POOL, OUT("OUT", "the profile's named blocks"), {0}};
 static const struct tp_opt summary_opts[] = {KEY, METRIC, POOL, JSON, {0}};
 static const struct tp_opt export_opts[] = {
     KEY, OUT("OUT.npy|OUT.txt", "the table as float32 .npy, or text for any other name"), {0}};
 
-#define CMD(n, in, opts_, fn, h)                                                           \
-  {.name = n, .input = in, .input_offset = F(input), .help = h, .opts = opts_,             \
-   .size = sizeof(struct cli), .init = init, .run = fn}
+#define CMD(n, in, opts_, fn, h)                                                \
+  {                                                                             \
+    .name = n, .input = in, .input_offset = F(input), .help = h, .opts = opts_, \
+    .size = sizeof(struct cli), .init = init, .run = fn                         \
+  }
 const struct tp_command tp_posemb_commands[TP_POSEMB_NCOMMANDS] = {
     CMD("list", "FILE", list_opts, run_list,
         "tensors in a file: name, dtype, shape (positional ones marked)"),
     CMD("similarity", "INPUT", similarity_opts, run_similarity,
         "pairwise similarity as a gnuplot binary matrix or text matrix"),
     CMD("profile", "INPUT", profile_opts, run_profile,
-        "mean/min/max similarity per offset |i-j|, band, Toeplitz, period (of every pair, also with --pool)"),
+        "mean/min/max similarity per offset |i-j|, band, Toeplitz, period (of every pair, also "
+        "with --pool)"),
     CMD("summary", "INPUT", summary_opts, run_summary,
-        "plain sentences about the pattern (diagonal, decay, period, padding; every pair, also with --pool)"),
+        "plain sentences about the pattern (diagonal, decay, period, padding; every pair, also "
+        "with --pool)"),
     CMD("export", "INPUT", export_opts, run_export, "the table itself as float32 .npy or text"),
 };
 #undef CMD

@@ -15,8 +15,8 @@
 #include "tp_error.h"
 #include "tp_gpvalue.h"
 #include "tp_module.h"
-#include "tp_text.h"
 #include "tp_numparse.h"
+#include "tp_text.h"
 
 #ifndef TP_MODULEDIR
 #define TP_MODULEDIR "/usr/local/lib/trainplot"
@@ -134,8 +134,7 @@ static const struct loaded *find_module(const char *name) {
   for (size_t i = 0; i < nmods; i++)
     if (strcmp(mods[i].name, name) == 0)
       return &mods[i];
-  fprintf(stderr, "trainplot: no module '%s' in %s (try 'trainplot --list')\n", name,
-          search_path);
+  fprintf(stderr, "trainplot: no module '%s' in %s (try 'trainplot --list')\n", name, search_path);
   return NULL;
 }
 
@@ -231,8 +230,9 @@ static int cmd_imports(const char *import_dir) {
     char *so = module_so_path(&mods[i], import_dir);
     const struct tp_module *m = mods[i].mod;
     if (!so || !quotable(so)) {
-      fprintf(stderr, "trainplot: %s: a module path with a quote, backslash or control "
-                      "character cannot go into gnuplot's import lines\n",
+      fprintf(stderr,
+              "trainplot: %s: a module path with a quote, backslash or control "
+              "character cannot go into gnuplot's import lines\n",
               so ? "--import-dir" : "out of memory");
       free(so);
       return 1;
@@ -332,11 +332,14 @@ struct host_args {
   const char *import_dir;
 };
 
-static int run_help(const struct host_args *a) { (void)a, usage(stdout); return 0; }
+static int run_help(const struct host_args *a) {
+  (void)a, usage(stdout);
+  return 0;
+}
 static int run_version(const struct host_args *a) {
   (void)a;
-  printf("trainplot %s (gnuplot plugin ABI %d, CBLAS %s, module interface %d)\n",
-         PACKAGE_VERSION, TP_GNUPLOT_ABI, TP_CBLAS_NAME, TP_MODULE_ABI);
+  printf("trainplot %s (gnuplot plugin ABI %d, CBLAS %s, module interface %d)\n", PACKAGE_VERSION,
+         TP_GNUPLOT_ABI, TP_CBLAS_NAME, TP_MODULE_ABI);
   return 0;
 }
 static int run_list(const struct host_args *a) { return cmd_list(a->markdown); }
@@ -345,11 +348,16 @@ static int run_imports(const struct host_args *a) { return cmd_imports(a->import
 #define F(field) offsetof(struct host_args, field)
 static const struct tp_opt no_opts[] = {{0}};
 static const struct tp_opt list_opts[] = {
-    {.name = "markdown", .type = TP_OPT_SWITCH, .offset = F(markdown),
+    {.name = "markdown",
+     .type = TP_OPT_SWITCH,
+     .offset = F(markdown),
      .help = "the README's reference section, as Markdown tables"},
     {0}};
 static const struct tp_opt imports_opts[] = {
-    {.name = "import-dir", .arg = "DIR", .type = TP_OPT_STRING, .offset = F(import_dir),
+    {.name = "import-dir",
+     .arg = "DIR",
+     .type = TP_OPT_STRING,
+     .offset = F(import_dir),
      .help = "the directory gnuplot will open the modules from (default: where they were found)"},
     {0}};
 #undef F
@@ -359,7 +367,8 @@ struct host_cmd {
   struct tp_command cmd;
   int (*run)(const struct host_args *a);
 };
-#define HOST(n, o, fn, h) {.cmd = {.name = n, .help = h, .opts = o}, .run = fn}
+#define HOST(n, o, fn, h) \
+  { .cmd = {.name = n, .help = h, .opts = o}, .run = fn }
 static const struct host_cmd host_cmds[] = {
     HOST("--list", list_opts, run_list, "modules, their commands and gnuplot functions"),
     HOST("--version", no_opts, run_version, "the version, plugin ABI, CBLAS and module interface"),
@@ -375,12 +384,13 @@ static void usage(FILE *fp) {
   fprintf(fp, "usage: trainplot [--module-path DIRS] MODULE COMMAND [ARG…]   (see --list)\n");
   for (size_t i = 0; i < NHOST; i++)
     fprintf(fp, "       trainplot %s%s%s\n           %s\n", host_cmds[i].cmd.name,
-            host_cmds[i].cmd.opts->name ? " " : "", tp_cmd_usage(&host_cmds[i].cmd, use, sizeof use),
-            host_cmds[i].cmd.help);
-  fprintf(fp, "       trainplot --call MODULE FUNCTION [ARG…]\n"
-              "           call one gnuplot function as gnuplot would, print the result\n"
-              "Modules are searched in --module-path, then $TRAINPLOT_MODULE_PATH "
-              "(colon-separated), then %s.\n",
+            host_cmds[i].cmd.opts->name ? " " : "",
+            tp_cmd_usage(&host_cmds[i].cmd, use, sizeof use), host_cmds[i].cmd.help);
+  fprintf(fp,
+          "       trainplot --call MODULE FUNCTION [ARG…]\n"
+          "           call one gnuplot function as gnuplot would, print the result\n"
+          "Modules are searched in --module-path, then $TRAINPLOT_MODULE_PATH "
+          "(colon-separated), then %s.\n",
           TP_MODULEDIR);
 }
 

@@ -1,10 +1,10 @@
 /* The bundled scripts' figure outputs, moved into place like every other output. */
 #include "config.h"
 
-#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

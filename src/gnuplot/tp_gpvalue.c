@@ -122,14 +122,9 @@ void tp_gp_clear_error(void) {
 
 int tp_gp_arg_num(const struct value *a, int pos, double *out) {
   switch (a->type) {
-  case INTGR:
-    *out = (double)a->v.int_val;
-    return 0;
-  case CMPLX:
-    *out = a->v.cmplx_val.real;
-    return 0;
-  default:
-    return tp_err(TP_EINVAL, NULL, -1, "argument %d must be a number", pos);
+  case INTGR: *out = (double)a->v.int_val; return 0;
+  case CMPLX: *out = a->v.cmplx_val.real; return 0;
+  default: return tp_err(TP_EINVAL, NULL, -1, "argument %d must be a number", pos);
   }
 }
 

@@ -21,12 +21,7 @@ typedef int64_t tp_gp_intgr;
 typedef int tp_gp_intgr;
 #endif
 
-enum DATA_TYPES {
-  INTGR = 1,
-  CMPLX = 2,
-  STRING = 3,
-  INVALID_VALUE = TP_GP_INVALID_VALUE
-};
+enum DATA_TYPES { INTGR = 1, CMPLX = 2, STRING = 3, INVALID_VALUE = TP_GP_INVALID_VALUE };
 
 struct cmplx {
   double real, imag;
@@ -67,11 +62,11 @@ struct value tp_gp_fail(const char *module);
  */
 struct value tp_gp_call(const char *module, tp_gp_fn body, int nargs, struct value *arg,
                         void *priv);
-#define TP_GP_EXPORT(module, name)                                                         \
-  static struct value name##_body(int nargs, struct value *arg, void *priv);               \
-  struct value name(int nargs, struct value *arg, void *priv) {                            \
-    return tp_gp_call(module, name##_body, nargs, arg, priv);                              \
-  }                                                                                        \
+#define TP_GP_EXPORT(module, name)                                           \
+  static struct value name##_body(int nargs, struct value *arg, void *priv); \
+  struct value name(int nargs, struct value *arg, void *priv) {              \
+    return tp_gp_call(module, name##_body, nargs, arg, priv);                \
+  }                                                                          \
   static struct value name##_body(int nargs, struct value *arg, void *priv)
 
 /* Argument accessors: 0 on success, TP_EINVAL (recorded) on a type mismatch. */

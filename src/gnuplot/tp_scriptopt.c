@@ -138,8 +138,8 @@ static int set(struct opt *o, const char *value, size_t len) {
     const char *stop;
     double x = tp_parse_double(value, value + len, &stop);
     if (stop != value + len || !isfinite(x))
-      return tp_err(TP_EINVAL, NULL, -1, "option %s: '%.*s' is not a finite number",
-                    o->name, (int)(len > 64 ? 64 : len), value);
+      return tp_err(TP_EINVAL, NULL, -1, "option %s: '%.*s' is not a finite number", o->name,
+                    (int)(len > 64 ? 64 : len), value);
   }
   if (!(v = strndup(value, len)))
     return tp_err(TP_ENOMEM, NULL, -1, "out of memory");
@@ -193,8 +193,8 @@ int tp_sopt_arg(const char *arg) {
       return set(&opts[i], arg, strlen(arg));
     }
   names(known, sizeof known);
-  return tp_err(TP_EINVAL, NULL, -1, "unexpected argument '%s' (options are name=value:%s)",
-                arg, known);
+  return tp_err(TP_EINVAL, NULL, -1, "unexpected argument '%s' (options are name=value:%s)", arg,
+                known);
 }
 
 /* The arguments after "-c SCRIPT" on gnuplot's own command line, or -1 when this
@@ -295,8 +295,8 @@ int tp_sopt_join(const char *list, char **out) {
     }
     if (listed && opts[i].given && *opts[i].value && opts[i].kind != TEXT &&
         opts[i].kind != POSITIONAL)
-      used += (size_t)snprintf(s + used, cap - used, "%s%s=%s", used ? " " : "",
-                               opts[i].name, opts[i].value);
+      used += (size_t)snprintf(s + used, cap - used, "%s%s=%s", used ? " " : "", opts[i].name,
+                               opts[i].value);
   }
   *out = s;
   return 0;

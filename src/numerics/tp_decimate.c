@@ -10,8 +10,7 @@
 #include "tp_limits.h"
 
 /* Step range of the finite points; 0 when there is none. */
-static int step_range(struct tp_steps step, const double *value, size_t n, double *lo,
-                      double *hi) {
+static int step_range(struct tp_steps step, const double *value, size_t n, double *lo, double *hi) {
   int any = 0;
   for (size_t i = 0; i < n; i++) {
     if (!isfinite(value[i]) || !isfinite(tp_step_at(step, i)))
@@ -47,14 +46,13 @@ static size_t emit_run(const double *value, size_t a, size_t b, const struct tp_
       hi = i;
   }
   for (size_t i = a; i < b && first != SIZE_MAX; i++)
-    if (i == first || i == last || i == lo || i == hi ||
-        (sp && tp_spikes_flagged(sp, value, i)))
+    if (i == first || i == last || i == lo || i == hi || (sp && tp_spikes_flagged(sp, value, i)))
       out[k++] = i;
   return k;
 }
 
-int tp_decimate(struct tp_steps step, const double *value, size_t n,
-                const struct tp_spikes *sp, size_t columns, size_t **idx, size_t *m) {
+int tp_decimate(struct tp_steps step, const double *value, size_t n, const struct tp_spikes *sp,
+                size_t columns, size_t **idx, size_t *m) {
   double lo = 0, hi = 0, width;
   uint64_t bytes;
   size_t k = 0, a = 0;

@@ -14,7 +14,7 @@
  * every point sp flags (sp may be NULL), so the min/max envelope and each
  * spike look the same as with all points.  *idx is malloc'ed.
  */
-int tp_decimate(struct tp_steps step, const double *value, size_t n,
-                const struct tp_spikes *sp, size_t columns, size_t **idx, size_t *m);
+int tp_decimate(struct tp_steps step, const double *value, size_t n, const struct tp_spikes *sp,
+                size_t columns, size_t **idx, size_t *m);
 
 #endif

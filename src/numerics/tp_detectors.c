@@ -11,8 +11,8 @@
 
 static double ratio_floor(double base, double r) { return base + (r - 1.0) * fabs(base); }
 
-static int bound_mad(const double *x, size_t m, const struct tp_spike_opts *o,
-                     double *base, double *upper) {
+static int bound_mad(const double *x, size_t m, const struct tp_spike_opts *o, double *base,
+                     double *upper) {
   int rc;
   if ((rc = tp_spikes_movmed(x, m, o->window, o->causal, base)) < 0 ||
       (rc = tp_spikes_movscale(x, base, m, o->window, o->causal, upper)) < 0)
@@ -22,8 +22,8 @@ static int bound_mad(const double *x, size_t m, const struct tp_spike_opts *o,
   return 0;
 }
 
-static int bound_ratio(const double *x, size_t m, const struct tp_spike_opts *o,
-                       double *base, double *upper) {
+static int bound_ratio(const double *x, size_t m, const struct tp_spike_opts *o, double *base,
+                       double *upper) {
   int rc;
   if ((rc = tp_spikes_movmed(x, m, o->window, o->causal, base)) < 0)
     return rc;
@@ -32,8 +32,8 @@ static int bound_ratio(const double *x, size_t m, const struct tp_spike_opts *o,
   return 0;
 }
 
-static int bound_threshold(const double *x, size_t m, const struct tp_spike_opts *o,
-                           double *base, double *upper) {
+static int bound_threshold(const double *x, size_t m, const struct tp_spike_opts *o, double *base,
+                           double *upper) {
   int rc;
   if ((rc = tp_spikes_movmed(x, m, o->window, o->causal, base)) < 0)
     return rc;
@@ -43,8 +43,8 @@ static int bound_threshold(const double *x, size_t m, const struct tp_spike_opts
 }
 
 /* ZClip-style EMA z-score; a flagged value is fed back clipped to its bound. */
-static int bound_ewma(const double *x, size_t m, const struct tp_spike_opts *o,
-                      double *base, double *upper) {
+static int bound_ewma(const double *x, size_t m, const struct tp_spike_opts *o, double *base,
+                      double *upper) {
   double a = o->alpha, mean = m ? x[0] : 0, var = 0;
   size_t warm = o->window / 4 > 5 ? o->window / 4 : 5;
   for (size_t i = 0; i < m; i++) {

@@ -25,7 +25,10 @@ static const char *metric_list(void) {
     size_t len = 0;
     for (size_t i = 0; i < NMETRICS && len < sizeof list; i++)
       len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
-                              i == 0 ? "" : i + 1 == NMETRICS ? " or " : ", ", metric_names[i]);
+                              i == 0              ? ""
+                              : i + 1 == NMETRICS ? " or "
+                                                  : ", ",
+                              metric_names[i]);
   }
   return list;
 }

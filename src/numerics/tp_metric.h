@@ -2,7 +2,6 @@
 #ifndef TP_METRIC_H
 #define TP_METRIC_H
 
-
 enum tp_metric { TP_METRIC_COSINE = 0, TP_METRIC_DOT, TP_METRIC_EUCLIDEAN };
 
 /* The metrics' names in enum order, NULL-terminated: "cosine", "dot", "euclidean". */

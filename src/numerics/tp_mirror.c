@@ -1,4 +1,5 @@
-/* Finishing a full similarity matrix: distance and cosine fix-ups, then the upper triangle mirrored. */
+/* Finishing a full similarity matrix: distance and cosine fix-ups, then the upper triangle
+ * mirrored. */
 #include "config.h"
 
 #include <math.h>
@@ -24,27 +25,24 @@
 
 /* c[j][i] = c[i][j] for i in [i0, i1), j in [max(j0, i + 1), j1); with inv, both
    become c[i][j] * inv[i] * inv[j] (a borrowed cosine table). */
-#define TP__CELLS(T, NAME)                                                     \
-  static void NAME(T *c, size_t n, size_t i0, size_t i1, size_t j0,            \
-                   size_t j1, const T *inv) {                                  \
-    for (size_t i = i0; i < i1; i++)                                           \
-      for (size_t j = j0 > i + 1 ? j0 : i + 1; j < j1; j++) {                  \
-        if (inv)                                                               \
-          c[i * n + j] = c[i * n + j] * inv[i] * inv[j];                       \
-        c[j * n + i] = c[i * n + j];                                           \
-      }                                                                        \
+#define TP__CELLS(T, NAME)                                                                     \
+  static void NAME(T *c, size_t n, size_t i0, size_t i1, size_t j0, size_t j1, const T *inv) { \
+    for (size_t i = i0; i < i1; i++)                                                           \
+      for (size_t j = j0 > i + 1 ? j0 : i + 1; j < j1; j++) {                                  \
+        if (inv)                                                                               \
+          c[i * n + j] = c[i * n + j] * inv[i] * inv[j];                                       \
+        c[j * n + i] = c[i * n + j];                                                           \
+      }                                                                                        \
   }
 TP__CELLS(float, cells_f)
 TP__CELLS(double, cells_d)
 
 /* A tile function transposes the w x w square at s (row stride n) into d; with si
    and sj, it first scales s's row k by si[k] and column l by sj[l], in place. */
-typedef void (*tile_fn)(float *s, float *d, size_t n, const float *si,
-                        const float *sj);
+typedef void (*tile_fn)(float *s, float *d, size_t n, const float *si, const float *sj);
 
 #if TP_MIRROR_X86
-static void tile4_sse(float *s, float *d, size_t n, const float *si,
-                      const float *sj) {
+static void tile4_sse(float *s, float *d, size_t n, const float *si, const float *sj) {
   __m128 a = _mm_loadu_ps(s), b = _mm_loadu_ps(s + n);
   __m128 e = _mm_loadu_ps(s + 2 * n), f = _mm_loadu_ps(s + 3 * n);
   if (si) {
@@ -61,8 +59,7 @@ static void tile4_sse(float *s, float *d, size_t n, const float *si,
   _mm_storeu_ps(d + 2 * n, e), _mm_storeu_ps(d + 3 * n, f);
 }
 
-__attribute__((target("avx"))) static void tile8_avx(float *s, float *d, size_t n,
-                                                     const float *si,
+__attribute__((target("avx"))) static void tile8_avx(float *s, float *d, size_t n, const float *si,
                                                      const float *sj) {
   __m256 r[8], t[8], u[8];
   for (int k = 0; k < 8; k++)
@@ -109,8 +106,8 @@ static tile_fn mirror_tile(size_t *w) {
 
 /* One block [ib, ie) x [jb, je): whole tiles where every cell is above the diagonal,
    the cells around them one by one. */
-static void mirror_block_f(float *c, size_t n, size_t ib, size_t ie, size_t jb,
-                           size_t je, tile_fn tile, size_t w, const float *inv) {
+static void mirror_block_f(float *c, size_t n, size_t ib, size_t ie, size_t jb, size_t je,
+                           tile_fn tile, size_t w, const float *inv) {
   size_t i = ib;
   for (; w && i + w <= ie; i += w) {
     size_t j = jb > i + w ? jb : i + w;
@@ -135,8 +132,7 @@ static void mirror_finish_f(float *c, size_t n, size_t r0, size_t r1, const floa
                      jb + MIRROR_BLOCK < n ? jb + MIRROR_BLOCK : n, tile, w, inv);
 }
 
-static void mirror_finish_d(double *c, size_t n, size_t r0, size_t r1,
-                            const double *inv) {
+static void mirror_finish_d(double *c, size_t n, size_t r0, size_t r1, const double *inv) {
   for (size_t i = r0; inv && i < r1; i++)
     c[i * n + i] = c[i * n + i] * inv[i] * inv[i];
   for (size_t ib = r0; ib < r1 && !tp_intr_pending(); ib += MIRROR_BLOCK)
@@ -169,34 +165,35 @@ static void mirror_parallel(void *c, size_t n, int dbl, const void *inv) {
   size_t t = n < 512 ? 1 : (size_t)tp_threads(MAXT), r0 = 0;
   for (size_t k = 0; k < t; k++) {
     size_t r1 = (tp_triangle_split(n, k + 1, t) + MIRROR_BLOCK - 1) / MIRROR_BLOCK * MIRROR_BLOCK;
-    job[k] = (struct mirror_job){.c = c, .inv = inv, .n = n, .r0 = r0,
-                                 .r1 = r1 < n ? r1 : n, .dbl = dbl};
+    job[k] = (struct mirror_job){
+        .c = c, .inv = inv, .n = n, .r0 = r0, .r1 = r1 < n ? r1 : n, .dbl = dbl};
     r0 = job[k].r1;
   }
   tp_run_jobs(job, t, sizeof job[0], mirror_run);
 }
 
 /* Upper-triangle fix-ups and the mirror, one body for float and double. */
-#define TP__FINISH(T, NAME)                                                    \
-  void NAME(T *c, size_t n, const struct work *w, enum tp_metric m) {          \
-    if (m == TP_METRIC_EUCLIDEAN) {                                            \
-      for (size_t i = 0; i < n; i++) w->sq[i] = c[i * n + i];                  \
-      for (size_t i = 0; i < n; i++) {                                         \
-        if (i % 64 == 0 && tp_intr_pending())                                  \
-          return;                                                              \
-        for (size_t j = i + 1; j < n; j++) {                                   \
-          double d2 = w->sq[i] + w->sq[j] - 2.0 * c[i * n + j];                \
-          c[i * n + j] = (T)sqrt(d2 > 0 ? d2 : 0);                             \
-        }                                                                      \
-        c[i * n + i] = 0;                                                      \
-      }                                                                        \
-    }                                                                          \
-    mirror_parallel(c, n, sizeof(T) == sizeof(double), w->inv);               \
-    if (m == TP_METRIC_COSINE)                                                 \
-      for (size_t i = 0; i < n; i++)                                           \
-        if (w->zero[i])                                                        \
-          for (size_t j = 0; j < n; j++)                                       \
-            c[i * n + j] = c[j * n + i] = (T)NAN;                              \
+#define TP__FINISH(T, NAME)                                           \
+  void NAME(T *c, size_t n, const struct work *w, enum tp_metric m) { \
+    if (m == TP_METRIC_EUCLIDEAN) {                                   \
+      for (size_t i = 0; i < n; i++)                                  \
+        w->sq[i] = c[i * n + i];                                      \
+      for (size_t i = 0; i < n; i++) {                                \
+        if (i % 64 == 0 && tp_intr_pending())                         \
+          return;                                                     \
+        for (size_t j = i + 1; j < n; j++) {                          \
+          double d2 = w->sq[i] + w->sq[j] - 2.0 * c[i * n + j];       \
+          c[i * n + j] = (T)sqrt(d2 > 0 ? d2 : 0);                    \
+        }                                                             \
+        c[i * n + i] = 0;                                             \
+      }                                                               \
+    }                                                                 \
+    mirror_parallel(c, n, sizeof(T) == sizeof(double), w->inv);       \
+    if (m == TP_METRIC_COSINE)                                        \
+      for (size_t i = 0; i < n; i++)                                  \
+        if (w->zero[i])                                               \
+          for (size_t j = 0; j < n; j++)                              \
+            c[i * n + j] = c[j * n + i] = (T)NAN;                     \
   }
 TP__FINISH(float, tp__sim_finish_f)
 TP__FINISH(double, tp__sim_finish_d)

@@ -100,8 +100,15 @@ static void *movmed_run_shared(void *arg) { return movmed_run(*(struct movjob **
 
 static int movmed_chunked(const double *x, const double *med, size_t n, size_t h, int causal,
                           double mul, double *y) {
-  struct movjob j = {.x = x, .med = med, .y = y, .mul = mul, .n = n, .h = h,
-                     .left = causal ? 2 * h : h, .right = causal ? 0 : h, .causal = causal};
+  struct movjob j = {.x = x,
+                     .med = med,
+                     .y = y,
+                     .mul = mul,
+                     .n = n,
+                     .h = h,
+                     .left = causal ? 2 * h : h,
+                     .right = causal ? 0 : h,
+                     .causal = causal};
   struct movjob *share[MOVMED_MAXT];
   size_t chunks = (n + MOVMED_CHUNK - 1) / MOVMED_CHUNK;
   size_t t = (size_t)tp_threads(MOVMED_MAXT);
@@ -139,8 +146,8 @@ int tp_spikes_movmed(const double *x, size_t n, size_t w, int causal, double *y)
   return movmed_chunked(x, NULL, n, h, causal, 1.0, y);
 }
 
-int tp_spikes_movscale(const double *x, const double *med, size_t n, size_t w,
-                       int causal, double *y) {
+int tp_spikes_movscale(const double *x, const double *med, size_t n, size_t w, int causal,
+                       double *y) {
   size_t h = w / 2;
   int rc;
   if (n == 0)

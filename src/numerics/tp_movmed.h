@@ -8,7 +8,7 @@
  * (the current point and the w - 1 before it) when causal. y may equal x. */
 int tp_spikes_movmed(const double *x, size_t n, size_t w, int causal, double *y);
 /* The robust moving scale used by mad: 1.4826 x movmed(|x - med|). */
-int tp_spikes_movscale(const double *x, const double *med, size_t n, size_t w,
-                       int causal, double *y);
+int tp_spikes_movscale(const double *x, const double *med, size_t n, size_t w, int causal,
+                       double *y);
 
 #endif

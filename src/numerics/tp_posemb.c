@@ -15,7 +15,7 @@
 
 /* Name fragments of positional tables in fairseq, GPT-2, BERT, ViT and friends. */
 static const char *const positional_names[] = {
-    "embed_positions", "position_embedding", "wpe",   "pos_embed",
+    "embed_positions", "position_embedding", "wpe",    "pos_embed",
     "pos_emb",         "positional",         "posemb", "position_enc",
 };
 
@@ -27,8 +27,7 @@ int tp_posemb_is_candidate(const char *name) {
 }
 
 /* A table has rows and columns: 2-D, or 3-D with a leading 1 (ViT's 1 x N x D). */
-static int table_shape(int ndim, const uint64_t *shape, uint64_t *n,
-                       uint64_t *d) {
+static int table_shape(int ndim, const uint64_t *shape, uint64_t *n, uint64_t *d) {
   if (ndim == 2 || (ndim == 3 && shape[0] == 1)) {
     *n = shape[ndim - 2];
     *d = shape[ndim - 1];
@@ -38,8 +37,8 @@ static int table_shape(int ndim, const uint64_t *shape, uint64_t *n,
 }
 
 /* Candidate names, comma-separated, for the error message. */
-static void list_names(const struct tp_tensor_list *l, int only_candidates,
-                       char *buf, size_t size) {
+static void list_names(const struct tp_tensor_list *l, int only_candidates, char *buf,
+                       size_t size) {
   size_t used = 0, shown = 0;
   buf[0] = '\0';
   for (size_t i = 0; i < l->n && used < size; i++) {
@@ -73,8 +72,7 @@ int tp_posemb_table_candidate(const struct tp_tensor_info *t) {
   return tp_posemb_is_candidate(t->name) && table_shape(t->ndim, t->shape, &n, &d);
 }
 
-int tp_posemb_pick_key(const struct tp_tensor_list *l, const char *file,
-                       const char **key) {
+int tp_posemb_pick_key(const struct tp_tensor_list *l, const char *file, const char **key) {
   size_t hits = 0, tables = 0, hit = 0, table = 0;
   char names[512];
   uint64_t n, d;
@@ -99,8 +97,7 @@ int tp_posemb_pick_key(const struct tp_tensor_list *l, const char *file,
   list_names(l, hits > 0, names, sizeof names);
   if (hits > 1)
     return tp_err(TP_EAMBIGUOUS, file, -1,
-                  "%zu tensors look positional (%s); choose one with --key",
-                  hits, names);
+                  "%zu tensors look positional (%s); choose one with --key", hits, names);
   return tp_err(TP_ENOKEY, file, -1,
                 "no positional table among %zu tensors (%s); choose one with "
                 "--key (try 'trainplot posemb list %s')",
@@ -117,8 +114,7 @@ void tp_posemb_free(struct tp_posemb *pe) {
 }
 
 /* Which key to load: the given one, or the one positional table of the file. */
-static int resolve_key(const char *input, const char *key, char **out,
-                       int *picked) {
+static int resolve_key(const char *input, const char *key, char **out, int *picked) {
   struct tp_tensor_list *l = NULL;
   const char *k = key;
   int rc;
@@ -141,31 +137,30 @@ static int resolve_key(const char *input, const char *key, char **out,
    Blocks of integer tests with no early exit, so the compiler vectorises the count;
    only a block that has one is searched again, which loads faster than a per-cell dtype
    branch and isfinite (bench/MEASUREMENTS.md). */
-#define TP__NONFINITE(T, U, EXP, NAME)                                         \
-  static size_t NAME##_run(const T *x, size_t len) {                          \
-    size_t c = 0;                                                             \
-    for (size_t i = 0; i < len; i++) {                                        \
-      U u;                                                                    \
-      memcpy(&u, x + i, sizeof u);                                            \
-      c += (u & EXP) == EXP;                                                  \
-    }                                                                         \
-    return c;                                                                 \
-  }                                                                           \
-  static size_t NAME(const T *x, size_t n, size_t *first) {                   \
-    enum { BLOCK = 4096 };                                                    \
-    size_t bad = 0;                                                           \
-    for (size_t b = 0; b < n; b += BLOCK) {                                   \
-      /* A constant trip count is what GCC's -O2 cost model vectorises. */    \
-      size_t c = n - b < BLOCK ? NAME##_run(x + b, n - b)                     \
-                               : NAME##_run(x + b, BLOCK);                    \
-      for (size_t i = b; c && !bad && i < n; i++)                             \
-        if (!isfinite(x[i])) {                                                \
-          *first = i;                                                         \
-          break;                                                              \
-        }                                                                     \
-      bad += c;                                                               \
-    }                                                                         \
-    return bad;                                                               \
+#define TP__NONFINITE(T, U, EXP, NAME)                                                \
+  static size_t NAME##_run(const T *x, size_t len) {                                  \
+    size_t c = 0;                                                                     \
+    for (size_t i = 0; i < len; i++) {                                                \
+      U u;                                                                            \
+      memcpy(&u, x + i, sizeof u);                                                    \
+      c += (u & EXP) == EXP;                                                          \
+    }                                                                                 \
+    return c;                                                                         \
+  }                                                                                   \
+  static size_t NAME(const T *x, size_t n, size_t *first) {                           \
+    enum { BLOCK = 4096 };                                                            \
+    size_t bad = 0;                                                                   \
+    for (size_t b = 0; b < n; b += BLOCK) {                                           \
+      /* A constant trip count is what GCC's -O2 cost model vectorises. */            \
+      size_t c = n - b < BLOCK ? NAME##_run(x + b, n - b) : NAME##_run(x + b, BLOCK); \
+      for (size_t i = b; c && !bad && i < n; i++)                                     \
+        if (!isfinite(x[i])) {                                                        \
+          *first = i;                                                                 \
+          break;                                                                      \
+        }                                                                             \
+      bad += c;                                                                       \
+    }                                                                                 \
+    return bad;                                                                       \
   }
 TP__NONFINITE(float, uint32_t, UINT32_C(0x7f800000), nonfinite_f)
 TP__NONFINITE(double, uint64_t, UINT64_C(0x7ff0000000000000), nonfinite_d)
@@ -174,16 +169,17 @@ TP__NONFINITE(double, uint64_t, UINT64_C(0x7ff0000000000000), nonfinite_d)
 static int check_finite(const struct tp_posemb *pe) {
   const struct tp_rows *r = &pe->rows;
   char name[256];
-  size_t first = 0, bad = r->dtype == TP_F64
-                              ? nonfinite_d(r->data, r->n * r->d, &first)
-                              : nonfinite_f(r->data, r->n * r->d, &first);
+  size_t first = 0, bad = r->dtype == TP_F64 ? nonfinite_d(r->data, r->n * r->d, &first)
+                                             : nonfinite_f(r->data, r->n * r->d, &first);
   if (!bad)
     return 0;
   return tp_err(TP_ECORRUPT, pe->source, -1,
                 "table '%s' has %zu non-finite values (NaN or inf), the first at row %zu, "
                 "column %zu; a similarity of such rows is undefined",
                 tp_text_escape_buf(pe->key && *pe->key ? pe->key
-                                   : pe->t->name ? pe->t->name : "", name, sizeof name),
+                                   : pe->t->name       ? pe->t->name
+                                                       : "",
+                                   name, sizeof name),
                 bad, first / r->d, first % r->d);
 }
 
@@ -281,12 +277,12 @@ static void say_table(char *b, size_t *u, const struct tp_posemb *pe,
   SAY(" (%s %s).\n", tp_metric_name(f->metric), dist ? "distance" : "similarity");
   if (f->self_max == f->self_rows)
     SAY("Every position is %s to itself: the diagonal is the "
-        "%s of its row.\n", dist ? "nearest" : "most similar",
-        dist ? "minimum" : "maximum");
+        "%s of its row.\n",
+        dist ? "nearest" : "most similar", dist ? "minimum" : "maximum");
   else
     SAY("Only %zu of %zu rows are %s to themselves; the others "
-        "have a near-duplicate elsewhere.\n", f->self_max, f->self_rows,
-        dist ? "nearest" : "most similar");
+        "have a near-duplicate elsewhere.\n",
+        f->self_max, f->self_rows, dist ? "nearest" : "most similar");
 }
 
 /* How similarity falls with the offset: no band, a band, or none that ever drops. */
@@ -295,12 +291,13 @@ static void say_band(char *b, size_t *u, const struct tp_posemb_facts *f) {
   if (f->band > 0 && f->band <= (long)f->block)
     SAY("Neighbouring positions are already unlike (mean %.3g at "
         "offset %zu), so there is no band around the diagonal, as in an "
-        "untrained or random table.\n", f->near, f->block);
+        "untrained or random table.\n",
+        f->near, f->block);
   else if (f->band > 0)
     SAY("%s falls with distance: the mean is %.3g at offset %zu "
         "and drops below half from offset %ld on (band half-width %ld); at "
-        "offset %zu it is %.3g.\n", dist ? "Closeness" : "Similarity", f->near,
-        f->block, f->band, f->band, f->n / 2, f->half);
+        "offset %zu it is %.3g.\n",
+        dist ? "Closeness" : "Similarity", f->near, f->block, f->band, f->band, f->n / 2, f->half);
   else
     SAY("%s never drops below half at any offset: distant "
         "positions stay alike (mean %.3g at offset %zu).\n",
@@ -311,15 +308,18 @@ static void say_band(char *b, size_t *u, const struct tp_posemb_facts *f) {
 static void say_shape(char *b, size_t *u, const struct tp_posemb_facts *f) {
   if (f->toeplitz < 0.1)
     SAY("It depends almost only on the distance |i-j| (Toeplitz "
-        "deviation %.3g), as a sinusoidal table does.\n", f->toeplitz);
+        "deviation %.3g), as a sinusoidal table does.\n",
+        f->toeplitz);
   else
     SAY("It also depends on where the pair is, not only on its "
         "distance: cells differ from their diagonal's mean by up to %.3g "
-        "(Toeplitz deviation).\n", f->toeplitz);
+        "(Toeplitz deviation).\n",
+        f->toeplitz);
   if (f->period > 0)
     SAY("The profile rises again by %.2f to a secondary peak at "
         "offset %ld: positions about %ld apart look alike again, a sign of "
-        "periodicity.\n", f->rise, f->period, f->period);
+        "periodicity.\n",
+        f->rise, f->period, f->period);
   else
     SAY("There is no periodicity: the profile has no "
         "secondary peak.\n");
@@ -329,21 +329,20 @@ static void say_shape(char *b, size_t *u, const struct tp_posemb_facts *f) {
 static void say_zero_rows(char *b, size_t *u, const struct tp_posemb_facts *f) {
   if (f->nzero == 1)
     SAY("Row %zu is all zeros - a padding row (as fairseq's "
-        "padding_idx); %s.\n", f->zero_rows[0],
-        f->metric == TP_METRIC_COSINE
-            ? "its cosine similarity is undefined and drawn blank"
-            : "use cosine to draw it blank");
+        "padding_idx); %s.\n",
+        f->zero_rows[0],
+        f->metric == TP_METRIC_COSINE ? "its cosine similarity is undefined and drawn blank"
+                                      : "use cosine to draw it blank");
   else if (f->nzero > 1)
     SAY("%zu rows are all zeros (the first is row %zu), as "
-        "padding rows are; they are drawn blank for cosine.\n", f->nzero,
-        f->zero_rows[0]);
+        "padding rows are; they are drawn blank for cosine.\n",
+        f->nzero, f->zero_rows[0]);
   else
     SAY("No row is all zeros, so there is no padding row.\n");
 }
 #undef SAY
 
-int tp_posemb_summary(const struct tp_posemb *pe,
-                      const struct tp_posemb_facts *f, char **out) {
+int tp_posemb_summary(const struct tp_posemb *pe, const struct tp_posemb_facts *f, char **out) {
   size_t u = 0;
   char *b = malloc(SUMMARY_SIZE);
   if (!b)

@@ -27,8 +27,7 @@ int tp_profile_acc_init(struct tp_profile_acc *a, size_t n, enum tp_metric m) {
   a->min = malloc(n * sizeof *a->min), a->max = malloc(n * sizeof *a->max);
   a->imin = calloc(n, sizeof *a->imin), a->imax = calloc(n, sizeof *a->imax);
   a->best = malloc(n * sizeof *a->best), a->self = malloc(n * sizeof *a->self);
-  if (!a->sum || !a->cnt || !a->min || !a->max || !a->imin || !a->imax || !a->best ||
-      !a->self) {
+  if (!a->sum || !a->cnt || !a->min || !a->max || !a->imin || !a->imax || !a->best || !a->self) {
     tp_profile_acc_free(a);
     return tp_err(TP_ENOMEM, NULL, -1, "cannot allocate the profile");
   }
@@ -50,8 +49,7 @@ static inline void acc_offset(struct tp_profile_acc *a, size_t i, size_t k, doub
   a->max[k] = x > a->max[k] ? x : a->max[k];
 }
 
-static inline void acc_best(struct tp_profile_acc *a, size_t i, size_t k, double x,
-                            int lower) {
+static inline void acc_best(struct tp_profile_acc *a, size_t i, size_t k, double x, int lower) {
   if (lower) {
     a->best[i] = x < a->best[i] ? x : a->best[i];
     a->best[i + k] = x < a->best[i + k] ? x : a->best[i + k];
@@ -62,18 +60,17 @@ static inline void acc_best(struct tp_profile_acc *a, size_t i, size_t k, double
 }
 
 /* One row, cell by cell, in row order for every offset as the diagonal pass sums them. */
-#define TP__ACC_ROW(T, NAME)                                                      \
-  void NAME(struct tp_profile_acc *a, size_t i, const T *v,                       \
-            const unsigned char *skip) {                                          \
-    int lower = a->metric == TP_METRIC_EUCLIDEAN;                                 \
-    a->self[i] = (double)v[0];                                                    \
-    for (size_t k = 0; k < a->n - i; k++) {                                       \
-      if (skip && skip[i + k])                                                    \
-        continue;                                                                 \
-      acc_offset(a, i, k, (double)v[k]);                                          \
-      if (k > 0)                                                                  \
-        acc_best(a, i, k, (double)v[k], lower);                                   \
-    }                                                                             \
+#define TP__ACC_ROW(T, NAME)                                                             \
+  void NAME(struct tp_profile_acc *a, size_t i, const T *v, const unsigned char *skip) { \
+    int lower = a->metric == TP_METRIC_EUCLIDEAN;                                        \
+    a->self[i] = (double)v[0];                                                           \
+    for (size_t k = 0; k < a->n - i; k++) {                                              \
+      if (skip && skip[i + k])                                                           \
+        continue;                                                                        \
+      acc_offset(a, i, k, (double)v[k]);                                                 \
+      if (k > 0)                                                                         \
+        acc_best(a, i, k, (double)v[k], lower);                                          \
+    }                                                                                    \
   }
 TP__ACC_ROW(float, tp_profile_acc_row_f)
 TP__ACC_ROW(double, tp_profile_acc_row_d)
@@ -91,8 +88,8 @@ int tp_profile_acc_finish(struct tp_profile_acc *a, struct tp_profile **out) {
   p->n = n, p->block = 1;
   p->mean = a->sum, p->min = a->min, p->max = a->max;
   a->sum = a->min = a->max = NULL;
-  tp__profile_offset_gaps(p->mean, p->min, p->max, a->cnt, a->imin, a->imax, 0, n,
-                          &p->toeplitz, &p->toeplitz_i, &p->toeplitz_j);
+  tp__profile_offset_gaps(p->mean, p->min, p->max, a->cnt, a->imin, a->imax, 0, n, &p->toeplitz,
+                          &p->toeplitz_i, &p->toeplitz_j);
   for (size_t i = 0; i < n; i++) {
     double self = a->self[i], b = a->best[i];
     if (isnan(self))
@@ -128,35 +125,35 @@ static inline int any_skip(const unsigned char *skip, size_t j) {
 }
 
 /* The eight lanes of offsets k..k+7 live in registers for a strip of rows: load and store. */
-#define TP__FILL()                                                                     \
-  do {                                                                                 \
-    s0 = _mm256_loadu_pd(a->sum + k), s1 = _mm256_loadu_pd(a->sum + k + 4);            \
-    n0 = _mm256_loadu_pd(a->cnt + k), n1 = _mm256_loadu_pd(a->cnt + k + 4);            \
-    mn = _mm256_set_m128(_mm256_cvtpd_ps(_mm256_loadu_pd(a->min + k + 4)),             \
-                         _mm256_cvtpd_ps(_mm256_loadu_pd(a->min + k)));                \
-    mx = _mm256_set_m128(_mm256_cvtpd_ps(_mm256_loadu_pd(a->max + k + 4)),             \
-                         _mm256_cvtpd_ps(_mm256_loadu_pd(a->max + k)));                \
-    imn = _mm256_castsi256_ps(_mm256_loadu_si256((const __m256i *)(a->imin + k)));     \
-    imx = _mm256_castsi256_ps(_mm256_loadu_si256((const __m256i *)(a->imax + k)));     \
+#define TP__FILL()                                                                 \
+  do {                                                                             \
+    s0 = _mm256_loadu_pd(a->sum + k), s1 = _mm256_loadu_pd(a->sum + k + 4);        \
+    n0 = _mm256_loadu_pd(a->cnt + k), n1 = _mm256_loadu_pd(a->cnt + k + 4);        \
+    mn = _mm256_set_m128(_mm256_cvtpd_ps(_mm256_loadu_pd(a->min + k + 4)),         \
+                         _mm256_cvtpd_ps(_mm256_loadu_pd(a->min + k)));            \
+    mx = _mm256_set_m128(_mm256_cvtpd_ps(_mm256_loadu_pd(a->max + k + 4)),         \
+                         _mm256_cvtpd_ps(_mm256_loadu_pd(a->max + k)));            \
+    imn = _mm256_castsi256_ps(_mm256_loadu_si256((const __m256i *)(a->imin + k))); \
+    imx = _mm256_castsi256_ps(_mm256_loadu_si256((const __m256i *)(a->imax + k))); \
   } while (0)
-#define TP__SPILL()                                                                    \
-  do {                                                                                 \
-    _mm256_storeu_pd(a->sum + k, s0), _mm256_storeu_pd(a->sum + k + 4, s1);            \
-    _mm256_storeu_pd(a->cnt + k, n0), _mm256_storeu_pd(a->cnt + k + 4, n1);            \
-    _mm256_storeu_pd(a->min + k, _mm256_cvtps_pd(_mm256_castps256_ps128(mn)));         \
-    _mm256_storeu_pd(a->min + k + 4, _mm256_cvtps_pd(_mm256_extractf128_ps(mn, 1)));   \
-    _mm256_storeu_pd(a->max + k, _mm256_cvtps_pd(_mm256_castps256_ps128(mx)));         \
-    _mm256_storeu_pd(a->max + k + 4, _mm256_cvtps_pd(_mm256_extractf128_ps(mx, 1)));   \
-    _mm256_storeu_si256((__m256i *)(a->imin + k), _mm256_castps_si256(imn));           \
-    _mm256_storeu_si256((__m256i *)(a->imax + k), _mm256_castps_si256(imx));           \
+#define TP__SPILL()                                                                  \
+  do {                                                                               \
+    _mm256_storeu_pd(a->sum + k, s0), _mm256_storeu_pd(a->sum + k + 4, s1);          \
+    _mm256_storeu_pd(a->cnt + k, n0), _mm256_storeu_pd(a->cnt + k + 4, n1);          \
+    _mm256_storeu_pd(a->min + k, _mm256_cvtps_pd(_mm256_castps256_ps128(mn)));       \
+    _mm256_storeu_pd(a->min + k + 4, _mm256_cvtps_pd(_mm256_extractf128_ps(mn, 1))); \
+    _mm256_storeu_pd(a->max + k, _mm256_cvtps_pd(_mm256_castps256_ps128(mx)));       \
+    _mm256_storeu_pd(a->max + k + 4, _mm256_cvtps_pd(_mm256_extractf128_ps(mx, 1))); \
+    _mm256_storeu_si256((__m256i *)(a->imin + k), _mm256_castps_si256(imn));         \
+    _mm256_storeu_si256((__m256i *)(a->imax + k), _mm256_castps_si256(imx));         \
   } while (0)
 
 /* Rows [c0, e), which all have the eight cells k..k+7, in registers; a row with a skipped
    column among them goes through acc_offset cell by cell. */
 __attribute__((target("avx2"))) static void strip_avx(struct tp_profile_acc *a, size_t r0,
-                                                     size_t c0, size_t e, size_t k,
-                                                     const float *v0, size_t stride,
-                                                     const unsigned char *skip) {
+                                                      size_t c0, size_t e, size_t k,
+                                                      const float *v0, size_t stride,
+                                                      const unsigned char *skip) {
   const __m256d one = _mm256_set1_pd(1.0);
   __m256d s0, s1, n0, n1;
   __m256 mn, mx, imn, imx;
@@ -191,9 +188,8 @@ __attribute__((target("avx2"))) static void strip_avx(struct tp_profile_acc *a, 
 /* Rows [c0, c1) of a tile that starts at row r0, eight offsets at a time: the rows that have
    all eight in registers, the last few (near the matrix edge) cell by cell. */
 __attribute__((target("avx2"))) static void offsets_avx(struct tp_profile_acc *a, size_t r0,
-                                                       size_t c0, size_t c1,
-                                                       const float *v0, size_t stride,
-                                                       const unsigned char *skip) {
+                                                        size_t c0, size_t c1, const float *v0,
+                                                        size_t stride, const unsigned char *skip) {
   size_t n = a->n;
   for (size_t k = 0; k < n - c0; k += 8) {
     /* Rows i < full have all eight cells k..k+7 (i + k + 8 <= n). */
@@ -213,9 +209,8 @@ __attribute__((target("avx2"))) static void offsets_avx(struct tp_profile_acc *a
 }
 
 /* Row i's best off-diagonal cell and its columns' best, eight columns at a time. */
-__attribute__((target("avx2"))) static void best_avx(struct tp_profile_acc *a, size_t i,
-                                                    const float *v,
-                                                    const unsigned char *skip, int lower) {
+__attribute__((target("avx2"))) static void
+best_avx(struct tp_profile_acc *a, size_t i, const float *v, const unsigned char *skip, int lower) {
   size_t len = a->n - i, k = 1;
   __m256 rb = _mm256_set1_ps(lower ? INFINITY : -INFINITY);
   float t[8];
@@ -251,8 +246,8 @@ __attribute__((target("avx2"))) static void best_avx(struct tp_profile_acc *a, s
   a->best[i] = b;
 }
 
-static void rows_avx(struct tp_profile_acc *a, size_t r0, size_t r1, const float *v0,
-                     size_t stride, const unsigned char *skip) {
+static void rows_avx(struct tp_profile_acc *a, size_t r0, size_t r1, const float *v0, size_t stride,
+                     const unsigned char *skip) {
   enum { CH = 64 }; /* rows per chunk: the time is flat around it (bench/MEASUREMENTS.md) */
   int lower = a->metric == TP_METRIC_EUCLIDEAN;
   for (size_t c0 = r0; c0 < r1; c0 += CH) {

@@ -62,8 +62,8 @@ struct diag_job {
    largest gap between a cell and its diagonal's mean; ties go to the first cell in row
    order. A diagonal's largest gap is at its max or its min. */
 void tp__profile_offset_gaps(double *mean, double *mn, double *mx, const double *cnt,
-                             const uint32_t *imin, const uint32_t *imax, size_t k0,
-                             size_t k1, double *gap, size_t *gi, size_t *gj) {
+                             const uint32_t *imin, const uint32_t *imax, size_t k0, size_t k1,
+                             double *gap, size_t *gi, size_t *gj) {
   *gap = 0, *gi = 0, *gj = 0;
   for (size_t k = k0; k < k1; k++) {
     if (!cnt[k]) {
@@ -79,34 +79,32 @@ void tp__profile_offset_gaps(double *mean, double *mn, double *mx, const double 
   }
 }
 
-#define TP__DIAG(T, NAME)                                                         \
-  static void NAME(const T *c, size_t n, struct diag_job *jb) {                   \
-    double *mean = jb->p->mean, *mn = jb->p->min, *mx = jb->p->max, *cnt = jb->cnt; \
-    uint32_t *imin = jb->imin, *imax = jb->imax;                                  \
-    size_t k0 = jb->k0, k1 = jb->k1;                                              \
-    for (size_t k = k0; k < k1; k++)                                              \
-      mean[k] = 0, mn[k] = INFINITY, mx[k] = -INFINITY, cnt[k] = 0,               \
-      imin[k] = imax[k] = 0;                                                      \
-    for (size_t i = 0; i + k0 < n; i++) {                                         \
-      const T *r = c + i * n + i;                                                 \
-      if (i % 256 == 0 && tp_intr_pending())                                      \
-        break;                                                                    \
-      size_t e = n - i < k1 ? n - i : k1;                                         \
-      uint32_t row = (uint32_t)i;                                                 \
-      for (size_t k = k0; k < e; k++) {                                           \
-        double v = (double)r[k];                                                  \
-        if (isnan(v))                                                             \
-          continue;                                                               \
-        mean[k] += v;                                                             \
-        cnt[k] += 1;                                                              \
-        imin[k] = v < mn[k] ? row : imin[k];                                      \
-        mn[k] = v < mn[k] ? v : mn[k];                                            \
-        imax[k] = v > mx[k] ? row : imax[k];                                      \
-        mx[k] = v > mx[k] ? v : mx[k];                                            \
-      }                                                                           \
-    }                                                                             \
-    tp__profile_offset_gaps(mean, mn, mx, cnt, imin, imax, k0, k1, &jb->gap,      \
-                            &jb->gi, &jb->gj);                                    \
+#define TP__DIAG(T, NAME)                                                                       \
+  static void NAME(const T *c, size_t n, struct diag_job *jb) {                                 \
+    double *mean = jb->p->mean, *mn = jb->p->min, *mx = jb->p->max, *cnt = jb->cnt;             \
+    uint32_t *imin = jb->imin, *imax = jb->imax;                                                \
+    size_t k0 = jb->k0, k1 = jb->k1;                                                            \
+    for (size_t k = k0; k < k1; k++)                                                            \
+      mean[k] = 0, mn[k] = INFINITY, mx[k] = -INFINITY, cnt[k] = 0, imin[k] = imax[k] = 0;      \
+    for (size_t i = 0; i + k0 < n; i++) {                                                       \
+      const T *r = c + i * n + i;                                                               \
+      if (i % 256 == 0 && tp_intr_pending())                                                    \
+        break;                                                                                  \
+      size_t e = n - i < k1 ? n - i : k1;                                                       \
+      uint32_t row = (uint32_t)i;                                                               \
+      for (size_t k = k0; k < e; k++) {                                                         \
+        double v = (double)r[k];                                                                \
+        if (isnan(v))                                                                           \
+          continue;                                                                             \
+        mean[k] += v;                                                                           \
+        cnt[k] += 1;                                                                            \
+        imin[k] = v < mn[k] ? row : imin[k];                                                    \
+        mn[k] = v < mn[k] ? v : mn[k];                                                          \
+        imax[k] = v > mx[k] ? row : imax[k];                                                    \
+        mx[k] = v > mx[k] ? v : mx[k];                                                          \
+      }                                                                                         \
+    }                                                                                           \
+    tp__profile_offset_gaps(mean, mn, mx, cnt, imin, imax, k0, k1, &jb->gap, &jb->gi, &jb->gj); \
   }
 TP__DIAG(float, diag_f)
 TP__DIAG(double, diag_d)
@@ -120,15 +118,15 @@ static void *diag_run(void *arg) {
   return NULL;
 }
 
-static void diagonals(const struct tp_simmat *s, struct tp_profile *p, double *cnt,
-                      uint32_t *imin, uint32_t *imax) {
+static void diagonals(const struct tp_simmat *s, struct tp_profile *p, double *cnt, uint32_t *imin,
+                      uint32_t *imax) {
   enum { MAXT = 8 };
   struct diag_job job[MAXT];
   size_t n = s->n, t = n < 1024 ? 1 : (size_t)tp_threads(MAXT), k0 = 0;
   for (size_t q = 0; q < t; q++) {
     size_t k1 = tp_triangle_split(n, q + 1, t);
-    job[q] = (struct diag_job){.s = s, .p = p, .cnt = cnt, .imin = imin, .imax = imax,
-                               .k0 = k0, .k1 = k1 > k0 ? k1 : k0};
+    job[q] = (struct diag_job){
+        .s = s, .p = p, .cnt = cnt, .imin = imin, .imax = imax, .k0 = k0, .k1 = k1 > k0 ? k1 : k0};
     k0 = job[q].k1;
   }
   tp_run_jobs(job, t, sizeof job[0], diag_run);
@@ -143,8 +141,7 @@ static void diagonals(const struct tp_simmat *s, struct tp_profile *p, double *c
 }
 
 /* The profile on a scale where 1 means identical, so one threshold fits every metric. */
-static void similarity_scale(const struct tp_profile *p, enum tp_metric m,
-                             double *y) {
+static void similarity_scale(const struct tp_profile *p, enum tp_metric m, double *y) {
   double top = 0;
   for (size_t k = 0; k < p->n; k++)
     if (fabs(p->mean[k]) > top)
@@ -159,8 +156,7 @@ static void similarity_scale(const struct tp_profile *p, enum tp_metric m,
   }
 }
 
-long tp_profile_period(const double *y, size_t n, double min_rise,
-                       double *rise) {
+long tp_profile_period(const double *y, size_t n, double min_rise, double *rise) {
   double low = INFINITY;
   /* The last quarter averages few pairs and is too noisy to call a peak. */
   size_t end = n - n / 4;
@@ -178,13 +174,13 @@ long tp_profile_period(const double *y, size_t n, double min_rise,
 }
 
 /* 1 when row r[0..n) has no cell that beats its diagonal value. */
-#define TP__SELF_MAX(T, NAME)                                                     \
-  static int NAME(const T *r, size_t n, size_t i, int lower) {                     \
-    double self = (double)r[i];                                                    \
-    for (size_t j = 0; j < n; j++)                                                 \
-      if (j != i && tp__profile_beats_self((double)r[j], self, lower))             \
-        return 0;                                                                  \
-    return 1;                                                                      \
+#define TP__SELF_MAX(T, NAME)                                          \
+  static int NAME(const T *r, size_t n, size_t i, int lower) {         \
+    double self = (double)r[i];                                        \
+    for (size_t j = 0; j < n; j++)                                     \
+      if (j != i && tp__profile_beats_self((double)r[j], self, lower)) \
+        return 0;                                                      \
+    return 1;                                                          \
   }
 TP__SELF_MAX(float, self_max_f)
 TP__SELF_MAX(double, self_max_d)
@@ -207,9 +203,9 @@ static void *self_run(void *arg) {
     if (isnan(tp_simmat_get(s, i, i)))
       continue;
     j->defined++;
-    j->hits += (size_t)(s->dtype == TP_F64
-                            ? self_max_d((const double *)s->data + i * n, n, i, lower)
-                            : self_max_f((const float *)s->data + i * n, n, i, lower));
+    j->hits +=
+        (size_t)(s->dtype == TP_F64 ? self_max_d((const double *)s->data + i * n, n, i, lower)
+                                    : self_max_f((const float *)s->data + i * n, n, i, lower));
   }
   return NULL;
 }

@@ -10,13 +10,13 @@
 
 /* Similarity by offset |i-j|, and what it says about the table. */
 struct tp_profile {
-  size_t n;        /* offsets 0..n-1 */
-  size_t block;    /* positions per offset step: 1, or the block of a pooled matrix */
+  size_t n;     /* offsets 0..n-1 */
+  size_t block; /* positions per offset step: 1, or the block of a pooled matrix */
   double *mean, *min, *max;
   long band;       /* first offset whose mean < 0.5 (relative for dot); -1 when none */
   double toeplitz; /* largest |S_ij - mean at |i-j||, ignoring NaN */
   size_t toeplitz_i, toeplitz_j;
-  long period;     /* offset of a secondary peak; -1 when none */
+  long period;        /* offset of a secondary peak; -1 when none */
   double period_rise; /* how far the profile climbs back at that peak */
   size_t self_max;    /* rows whose most similar cell (nearest, for distances) is the diagonal */
   size_t self_rows;   /* rows with a defined diagonal */

@@ -9,8 +9,8 @@
 
 /* Offsets [k0, k1): sums into means (NaN when empty) and the largest cell-to-mean gap. */
 void tp__profile_offset_gaps(double *mean, double *mn, double *mx, const double *cnt,
-                             const uint32_t *imin, const uint32_t *imax, size_t k0,
-                             size_t k1, double *gap, size_t *gi, size_t *gj);
+                             const uint32_t *imin, const uint32_t *imax, size_t k0, size_t k1,
+                             double *gap, size_t *gi, size_t *gj);
 /* Band and period from the means; y (n doubles) is scratch. */
 void tp__profile_shape(struct tp_profile *p, enum tp_metric m, double *y);
 

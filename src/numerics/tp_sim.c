@@ -29,17 +29,17 @@ static void work_free(struct work *w) {
 
 /* One row's squared norm, summed in double in two lanes: the copies and the norms
    pass share it, so a table used in place gets the same norms as a copied one. */
-#define TP__ROWSQ(T, NAME)                                                     \
-  static inline double NAME(const T *a, size_t d) {                            \
-    double s0 = 0, s1 = 0;                                                     \
-    size_t k = 0;                                                              \
-    for (; k + 1 < d; k += 2) {                                                \
-      s0 += (double)a[k] * (double)a[k];                                       \
-      s1 += (double)a[k + 1] * (double)a[k + 1];                               \
-    }                                                                          \
-    if (k < d)                                                                 \
-      s0 += (double)a[k] * (double)a[k];                                       \
-    return s0 + s1;                                                            \
+#define TP__ROWSQ(T, NAME)                          \
+  static inline double NAME(const T *a, size_t d) { \
+    double s0 = 0, s1 = 0;                          \
+    size_t k = 0;                                   \
+    for (; k + 1 < d; k += 2) {                     \
+      s0 += (double)a[k] * (double)a[k];            \
+      s1 += (double)a[k + 1] * (double)a[k + 1];    \
+    }                                               \
+    if (k < d)                                      \
+      s0 += (double)a[k] * (double)a[k];            \
+    return s0 + s1;                                 \
   }
 TP__ROWSQ(float, rowsq_f)
 TP__ROWSQ(double, rowsq_d)
@@ -47,18 +47,17 @@ TP__ROWSQ(double, rowsq_d)
 /* Copy rows [r0, r1) into the working precision, unit length for cosine, and keep each
    row's squared norm. One typed loop per input/working pair, so the compiler sees
    plain array walks. */
-#define TP__COPY(TI, TW, ROWSQ, NAME)                                          \
-  static void NAME(const TI *in, TW *x, double *sq, size_t d, size_t r0,       \
-                   size_t r1, int unit) {                                      \
-    for (size_t i = r0; i < r1; i++) {                                         \
-      const TI *a = in + i * d;                                                \
-      TW *b = x + i * d;                                                       \
-      double scale;                                                            \
-      sq[i] = ROWSQ(a, d);                                                     \
-      scale = unit && sq[i] > 0 ? 1.0 / sqrt(sq[i]) : 1.0;                     \
-      for (size_t k = 0; k < d; k++)                                           \
-        b[k] = (TW)((double)a[k] * scale);                                     \
-    }                                                                          \
+#define TP__COPY(TI, TW, ROWSQ, NAME)                                                           \
+  static void NAME(const TI *in, TW *x, double *sq, size_t d, size_t r0, size_t r1, int unit) { \
+    for (size_t i = r0; i < r1; i++) {                                                          \
+      const TI *a = in + i * d;                                                                 \
+      TW *b = x + i * d;                                                                        \
+      double scale;                                                                             \
+      sq[i] = ROWSQ(a, d);                                                                      \
+      scale = unit && sq[i] > 0 ? 1.0 / sqrt(sq[i]) : 1.0;                                      \
+      for (size_t k = 0; k < d; k++)                                                            \
+        b[k] = (TW)((double)a[k] * scale);                                                      \
+    }                                                                                           \
   }
 TP__COPY(float, float, rowsq_f, copy_ff)
 TP__COPY(float, double, rowsq_f, copy_fd)
@@ -105,8 +104,12 @@ static void rows_pass(struct work *w, const struct tp_rows *r, int unit, int nor
   if (t > r->n)
     t = r->n;
   for (size_t k = 0; k < t; k++)
-    job[k] = (struct copy_job){.r = r, .w = w, .r0 = r->n * k / t, .r1 = r->n * (k + 1) / t,
-                               .unit = unit, .norms_only = norms_only};
+    job[k] = (struct copy_job){.r = r,
+                               .w = w,
+                               .r0 = r->n * k / t,
+                               .r1 = r->n * (k + 1) / t,
+                               .unit = unit,
+                               .norms_only = norms_only};
   tp_run_jobs(job, t, sizeof job[0], copy_run);
 }
 
@@ -138,8 +141,8 @@ static int borrow_scales(struct work *w) {
    cells against the copy's n d. In the kernel, borrowing won while n was a few times d
    and lost once the n^2/2 write-back outgrew the copy it saves (bench/MEASUREMENTS.md),
    so cosine borrows while n <= 6 d. */
-static int work_init(struct work *w, const struct tp_rows *r,
-                     const struct tp_sim_opts *o, int may_scale) {
+static int work_init(struct work *w, const struct tp_rows *r, const struct tp_sim_opts *o,
+                     int may_scale) {
   uint64_t bytes;
   int rc, cosine = o->metric == TP_METRIC_COSINE;
   memset(w, 0, sizeof *w);
@@ -154,8 +157,7 @@ static int work_init(struct work *w, const struct tp_rows *r,
     work_free(w);
     return tp_err(TP_ENOMEM, NULL, -1, "cannot allocate the working table");
   }
-  if ((r->dtype == TP_F64) == (o->dbl != 0) &&
-      (!cosine || (may_scale && r->n / 6 <= r->d))) {
+  if ((r->dtype == TP_F64) == (o->dbl != 0) && (!cosine || (may_scale && r->n / 6 <= r->d))) {
     rows_pass(w, r, 0, 1);
     int ok = cosine ? borrow_scales(w) : 1;
     if (ok < 0) {
@@ -192,8 +194,7 @@ extern int blas_thread_shutdown_(void) __attribute__((weak));
    host and the gnuplot modules call BLAS from one thread, which this relies on. */
 static void blas_rest(size_t n) {
 #if TP_HAVE_OPENBLAS
-  if (n >= 2048 && openblas_get_parallel && blas_thread_shutdown_ &&
-      openblas_get_parallel() == 1)
+  if (n >= 2048 && openblas_get_parallel && blas_thread_shutdown_ && openblas_get_parallel() == 1)
     blas_thread_shutdown_();
 #else
   (void)n;
@@ -230,17 +231,16 @@ static int full_refused(size_t n, uint64_t bytes) {
 static int sim_full(const struct work *w, struct tp_simmat *s) {
   size_t n = w->n, bytes = n * n * w->esz; /* within the budget: checked by the caller */
   if (!(s->data = tp_big_alloc(bytes)))
-    return tp_err(TP_ENOMEM, NULL, -1,
-                  "cannot allocate a %zu x %zu similarity matrix", n, n);
+    return tp_err(TP_ENOMEM, NULL, -1, "cannot allocate a %zu x %zu similarity matrix", n, n);
   if (w->dbl) {
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)n, (int)w->d,
-                1.0, w->x, (int)w->d, 0.0, s->data, (int)n);
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)n, (int)w->d, 1.0, w->x, (int)w->d,
+                0.0, s->data, (int)n);
     blas_rest(n);
     if (!tp_intr_pending())
       tp__sim_finish_d(s->data, n, w, s->metric);
   } else {
-    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)n, (int)w->d,
-                1.0f, w->x, (int)w->d, 0.0f, s->data, (int)n);
+    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)n, (int)w->d, 1.0f, w->x, (int)w->d,
+                0.0f, s->data, (int)n);
     blas_rest(n);
     if (!tp_intr_pending())
       tp__sim_finish_f(s->data, n, w, s->metric);
@@ -251,8 +251,7 @@ static int sim_full(const struct work *w, struct tp_simmat *s) {
   return tp_intr_check();
 }
 
-int tp_sim_compute(const struct tp_rows *r, const struct tp_sim_opts *o,
-                   struct tp_simmat **out) {
+int tp_sim_compute(const struct tp_rows *r, const struct tp_sim_opts *o, struct tp_simmat **out) {
   return tp_sim_compute_sink(r, o, NULL, out);
 }
 
@@ -263,11 +262,9 @@ int tp_sim_compute_sink(const struct tp_rows *r, const struct tp_sim_opts *o,
   int rc;
   *out = NULL;
   if (r->n == 0 || r->d == 0)
-    return tp_err(TP_EEMPTY, NULL, -1, "the table is empty (%zu x %zu)",
-                  r->n, r->d);
+    return tp_err(TP_EEMPTY, NULL, -1, "the table is empty (%zu x %zu)", r->n, r->d);
   if (r->n > INT32_MAX || r->d > INT32_MAX)
-    return tp_err(TP_ELIMIT, NULL, -1,
-                  "a %zu x %zu table is beyond what CBLAS can index", r->n,
+    return tp_err(TP_ELIMIT, NULL, -1, "a %zu x %zu table is beyond what CBLAS can index", r->n,
                   r->d);
   if ((unsigned)o->metric > TP_METRIC_EUCLIDEAN)
     return tp_err(TP_EINVAL, NULL, -1, "unknown metric %d", (int)o->metric);

@@ -21,9 +21,9 @@ typedef void (*tp_progress_fn)(void *ctx, double done);
 
 struct tp_sim_opts {
   enum tp_metric metric;
-  int dbl;            /* compute in double instead of float32 */
-  size_t pool;        /* 0 = full matrix, else at most pool x pool blocks */
-  enum tp_pool how;   /* block mean or max when pooling */
+  int dbl;          /* compute in double instead of float32 */
+  size_t pool;      /* 0 = full matrix, else at most pool x pool blocks */
+  enum tp_pool how; /* block mean or max when pooling */
   tp_progress_fn progress;
   void *progress_ctx;
 };
@@ -36,11 +36,9 @@ uint64_t tp_sim_full_budget(void);
 /* Similarity of the rows of r; *out is owned by the caller. Without pooling, a matrix
    over tp_sim_full_budget() is TP_ELIMIT naming --pool. Returns TP_EINTR, with nothing
    allocated, when a deferred SIGINT/SIGTERM arrives (tp_signal.h). */
-int tp_sim_compute(const struct tp_rows *r, const struct tp_sim_opts *o,
-                   struct tp_simmat **out);
+int tp_sim_compute(const struct tp_rows *r, const struct tp_sim_opts *o, struct tp_simmat **out);
 /* Pool an unpooled matrix to m x m blocks (mean or max of its defined cells). */
-int tp_sim_pool(const struct tp_simmat *full, size_t m, enum tp_pool how,
-                struct tp_simmat **out);
+int tp_sim_pool(const struct tp_simmat *full, size_t m, enum tp_pool how, struct tp_simmat **out);
 
 /* A consumer of the similarity rows as they are computed, in the manner of GSL's movstat
    accumulators: the tiled path hands it each block of upper-triangle rows, the full path

@@ -29,17 +29,16 @@ void tp_simmat_free(struct tp_simmat *s) {
 
 double tp_simmat_get(const struct tp_simmat *s, size_t i, size_t j) {
   size_t k = i * s->n + j;
-  return s->dtype == TP_F64 ? ((const double *)s->data)[k]
-                            : (double)((const float *)s->data)[k];
+  return s->dtype == TP_F64 ? ((const double *)s->data)[k] : (double)((const float *)s->data)[k];
 }
 
 /* One loop per storage type keeps the scan free of per-cell dtype tests. */
-#define RANGE_LOOP(T)                                                                   \
-  do {                                                                                  \
-    const T *c = s->data;                                                               \
-    for (size_t k = 0; k < nn; k++)                                                     \
-      if (isfinite(c[k]))                                                               \
-        l = fmin(l, c[k]), h = fmax(h, c[k]);                                           \
+#define RANGE_LOOP(T)                         \
+  do {                                        \
+    const T *c = s->data;                     \
+    for (size_t k = 0; k < nn; k++)           \
+      if (isfinite(c[k]))                     \
+        l = fmin(l, c[k]), h = fmax(h, c[k]); \
   } while (0)
 
 int tp_simmat_range(const struct tp_simmat *s, double *lo, double *hi) {

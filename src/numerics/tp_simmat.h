@@ -16,8 +16,8 @@ struct tp_simmat {
   enum tp_dtype dtype; /* TP_F32 or TP_F64 */
   void *data;          /* n * n, row-major */
   enum tp_metric metric;
-  size_t src_n;        /* positions before pooling */
-  size_t block;        /* positions per pooled cell (1 when not pooled) */
+  size_t src_n; /* positions before pooling */
+  size_t block; /* positions per pooled cell (1 when not pooled) */
   enum tp_pool how;
 };
 

@@ -14,30 +14,30 @@
 /* Row r of full into the accumulators of its block row (acc, cnt: m cells), blocks k0..m
    only; lo[k] is block k's first column. NaN cells (undefined cosine) are left out.
    Each block is summed in registers: a block is a few to a few hundred columns. */
-#define TP__FOLD_ROW(T, NAME)                                                             \
-  static void NAME(const T *r, const size_t *lo, size_t k0, size_t m, int want_max,      \
-                   double *acc, double *cnt) {                                            \
-    for (size_t k = k0; k < m; k++) {                                                     \
-      double s = 0, c = 0, mx = -INFINITY;                                                \
-      size_t b = lo[k + 1];                                                               \
-      if (want_max) {                                                                     \
-        for (size_t j = lo[k]; j < b; j++)                                                \
-          if (r[j] == r[j]) {                                                             \
-            c += 1;                                                                       \
-            mx = (double)r[j] > mx ? (double)r[j] : mx;                                   \
-          }                                                                               \
-        if (c > 0)                                                                        \
-          acc[k] = cnt[k] == 0 || mx > acc[k] ? mx : acc[k];                              \
-      } else {                                                                            \
-        for (size_t j = lo[k]; j < b; j++)                                                \
-          if (r[j] == r[j]) {                                                             \
-            c += 1;                                                                       \
-            s += (double)r[j];                                                            \
-          }                                                                               \
-        acc[k] += s;                                                                      \
-      }                                                                                   \
-      cnt[k] += c;                                                                        \
-    }                                                                                     \
+#define TP__FOLD_ROW(T, NAME)                                                                    \
+  static void NAME(const T *r, const size_t *lo, size_t k0, size_t m, int want_max, double *acc, \
+                   double *cnt) {                                                                \
+    for (size_t k = k0; k < m; k++) {                                                            \
+      double s = 0, c = 0, mx = -INFINITY;                                                       \
+      size_t b = lo[k + 1];                                                                      \
+      if (want_max) {                                                                            \
+        for (size_t j = lo[k]; j < b; j++)                                                       \
+          if (r[j] == r[j]) {                                                                    \
+            c += 1;                                                                              \
+            mx = (double)r[j] > mx ? (double)r[j] : mx;                                          \
+          }                                                                                      \
+        if (c > 0)                                                                               \
+          acc[k] = cnt[k] == 0 || mx > acc[k] ? mx : acc[k];                                     \
+      } else {                                                                                   \
+        for (size_t j = lo[k]; j < b; j++)                                                       \
+          if (r[j] == r[j]) {                                                                    \
+            c += 1;                                                                              \
+            s += (double)r[j];                                                                   \
+          }                                                                                      \
+        acc[k] += s;                                                                             \
+      }                                                                                          \
+      cnt[k] += c;                                                                               \
+    }                                                                                            \
   }
 TP__FOLD_ROW(float, fold_row_f)
 TP__FOLD_ROW(double, fold_row_d)
@@ -78,8 +78,14 @@ static void fold_blocks(const struct tp_simmat *full, const size_t *lo, size_t m
   size_t t = full->n < 1024 ? 1 : (size_t)tp_threads(MAXT), a0 = 0;
   for (size_t k = 0; k < t; k++) {
     size_t a1 = tp_triangle_split(m, k + 1, t);
-    job[k] = (struct fold_job){.full = full, .lo = lo, .a0 = a0, .a1 = a1 > a0 ? a1 : a0,
-                               .m = m, .want_max = want_max, .acc = acc, .cnt = cnt};
+    job[k] = (struct fold_job){.full = full,
+                               .lo = lo,
+                               .a0 = a0,
+                               .a1 = a1 > a0 ? a1 : a0,
+                               .m = m,
+                               .want_max = want_max,
+                               .acc = acc,
+                               .cnt = cnt};
     a0 = job[k].a1;
   }
   tp_run_jobs(job, t, sizeof job[0], fold_run);
@@ -92,8 +98,7 @@ static void store(struct tp_simmat *s, size_t k, double x) {
     ((float *)s->data)[k] = (float)x;
 }
 
-int tp_sim_pool(const struct tp_simmat *full, size_t m, enum tp_pool how,
-                struct tp_simmat **out) {
+int tp_sim_pool(const struct tp_simmat *full, size_t m, enum tp_pool how, struct tp_simmat **out) {
   size_t n = full->n, esz = full->dtype == TP_F64 ? sizeof(double) : sizeof(float);
   struct tp_simmat *s;
   double *acc, *cnt;
@@ -102,8 +107,8 @@ int tp_sim_pool(const struct tp_simmat *full, size_t m, enum tp_pool how,
   *out = NULL;
   if (full->block != 1 || m < 1 || m > n)
     return tp_err(TP_EINVAL, NULL, -1, "cannot pool a %zu x %zu matrix to %zu cells", n, n, m);
-  if ((rc = tp_size_check((uint64_t)m * m * (2 * sizeof(double) + esz), NULL,
-                          "the pooled grid")) < 0)
+  if ((rc = tp_size_check((uint64_t)m * m * (2 * sizeof(double) + esz), NULL, "the pooled grid")) <
+      0)
     return rc;
   s = calloc(1, sizeof *s);
   acc = calloc(m * m, sizeof *acc);

@@ -41,8 +41,11 @@ static int ps_matrix(void *state, const struct tp_simmat *s) {
 int tp_sim_compute_profiled(const struct tp_rows *r, const struct tp_sim_opts *o,
                             struct tp_simmat **out, struct tp_profile **prof) {
   struct prof_sink ps = {.out = prof};
-  const struct tp_sim_sink sink = {.state = &ps, .init = ps_init, .rows_f = ps_rows_f,
-                                   .row_d = ps_row_d, .finish = ps_finish,
+  const struct tp_sim_sink sink = {.state = &ps,
+                                   .init = ps_init,
+                                   .rows_f = ps_rows_f,
+                                   .row_d = ps_row_d,
+                                   .finish = ps_finish,
                                    .matrix = ps_matrix};
   if (!prof)
     return tp_sim_compute_sink(r, o, NULL, out);

@@ -21,12 +21,12 @@
 
 struct pool {
   size_t m;
-  size_t *lo;       /* m + 1 block boundaries */
-  size_t *cell;     /* source row -> block */
-  double *acc;      /* m x m sums or maxima of entries with i < j */
-  double *dacc;     /* m diagonal-entry sums or maxima */
-  double *valid;    /* valid rows per block */
-  double *col;      /* n column sums (maxima) of the current block row, cells j > i */
+  size_t *lo;    /* m + 1 block boundaries */
+  size_t *cell;  /* source row -> block */
+  double *acc;   /* m x m sums or maxima of entries with i < j */
+  double *dacc;  /* m diagonal-entry sums or maxima */
+  double *valid; /* valid rows per block */
+  double *col;   /* n column sums (maxima) of the current block row, cells j > i */
   void *tile;
   const struct tp_sim_sink *sink; /* gets the unpooled rows on the way, or NULL */
 };
@@ -36,8 +36,8 @@ static void pool_free(struct pool *p) {
   free(p->tile);
 }
 
-static int pool_init(struct pool *p, const struct work *w, size_t m,
-                     size_t tile_rows, const struct tp_sim_opts *o) {
+static int pool_init(struct pool *p, const struct work *w, size_t m, size_t tile_rows,
+                     const struct tp_sim_opts *o) {
   int want_max = o->how == TP_POOL_MAX;
   /* Only cosine leaves zero rows undefined; for dot and distance they count. */
   int skip_zero = o->metric == TP_METRIC_COSINE;
@@ -71,21 +71,20 @@ static int pool_init(struct pool *p, const struct work *w, size_t m,
 }
 
 /* Turn one tile row (columns i..n-1) into distances or mark blank columns, in double. */
-#define TP__ROWFIX(T, NAME)                                                    \
-  static void NAME(T *v, size_t i, const struct work *w,                       \
-                   const struct tp_sim_opts *o) {                              \
-    size_t n = w->n;                                                           \
-    if (o->metric == TP_METRIC_EUCLIDEAN) {                                    \
-      for (size_t j = i + 1; j < n; j++) {                                     \
-        double d2 = w->sq[i] + w->sq[j] - 2.0 * v[j - i];                      \
-        v[j - i] = (T)sqrt(d2 > 0 ? d2 : 0);                                   \
-      }                                                                        \
-      v[0] = 0;                                                                \
-    } else if (o->metric == TP_METRIC_COSINE && o->how == TP_POOL_MAX) {       \
-      for (size_t j = i; j < n; j++)                                           \
-        if (w->zero[j])                                                        \
-          v[j - i] = (T)-INFINITY;                                             \
-    }                                                                          \
+#define TP__ROWFIX(T, NAME)                                                             \
+  static void NAME(T *v, size_t i, const struct work *w, const struct tp_sim_opts *o) { \
+    size_t n = w->n;                                                                    \
+    if (o->metric == TP_METRIC_EUCLIDEAN) {                                             \
+      for (size_t j = i + 1; j < n; j++) {                                              \
+        double d2 = w->sq[i] + w->sq[j] - 2.0 * v[j - i];                               \
+        v[j - i] = (T)sqrt(d2 > 0 ? d2 : 0);                                            \
+      }                                                                                 \
+      v[0] = 0;                                                                         \
+    } else if (o->metric == TP_METRIC_COSINE && o->how == TP_POOL_MAX) {                \
+      for (size_t j = i; j < n; j++)                                                    \
+        if (w->zero[j])                                                                 \
+          v[j - i] = (T)-INFINITY;                                                      \
+    }                                                                                   \
   }
 TP__ROWFIX(float, rowfix_f)
 TP__ROWFIX(double, rowfix_d)
@@ -102,21 +101,20 @@ static void fold(double *slot, double x, int want_max) {
    reduces block by block. Adding whole rows column-wise has no chain of dependent adds,
    unlike summing each block's few cells of every row, so the adds overlap
    (bench/MEASUREMENTS.md). */
-#define TP__COLFOLD(T, NAME)                                                   \
-  static void NAME(double *col, const T *v, size_t len, int want_max) {        \
-    if (want_max) {                                                            \
-      for (size_t k = 0; k < len; k++)                                         \
-        col[k] = (double)v[k] > col[k] ? (double)v[k] : col[k];                \
-    } else {                                                                   \
-      for (size_t k = 0; k < len; k++)                                         \
-        col[k] += (double)v[k];                                                \
-    }                                                                          \
+#define TP__COLFOLD(T, NAME)                                            \
+  static void NAME(double *col, const T *v, size_t len, int want_max) { \
+    if (want_max) {                                                     \
+      for (size_t k = 0; k < len; k++)                                  \
+        col[k] = (double)v[k] > col[k] ? (double)v[k] : col[k];         \
+    } else {                                                            \
+      for (size_t k = 0; k < len; k++)                                  \
+        col[k] += (double)v[k];                                         \
+    }                                                                   \
   }
 TP__COLFOLD(float, colfold_f)
 TP__COLFOLD(double, colfold_d)
 
-static void pool_row(struct pool *p, const struct work *w, const void *v,
-                     size_t i, int want_max) {
+static void pool_row(struct pool *p, const struct work *w, const void *v, size_t i, int want_max) {
   double x = w->dbl ? ((const double *)v)[0] : ((const float *)v)[0];
   fold(&p->dacc[p->cell[i]], x, want_max);
   if (w->dbl)
@@ -172,39 +170,44 @@ static void *tile_run(void *arg) {
   }
   if ((j->what & 4) && !w->dbl)
     j->p->sink->rows_f(j->p->sink->state, j->i0, j->i1,
-                       (const float *)j->p->tile + (j->i0 - j->r0) * (j->cols + 1),
-                       j->cols + 1, cosine ? w->zero : NULL);
+                       (const float *)j->p->tile + (j->i0 - j->r0) * (j->cols + 1), j->cols + 1,
+                       cosine ? w->zero : NULL);
   return NULL;
 }
 
 /* Rows r0..r1 against rows r0..n through gemm (the upper part only), then folded: the
    fix-up split by rows over the cores, then the grid and the sink side by side. */
-static void pool_tile(struct pool *p, const struct work *w,
-                      const struct tp_sim_opts *o, size_t r0, size_t r1) {
+static void pool_tile(struct pool *p, const struct work *w, const struct tp_sim_opts *o, size_t r0,
+                      size_t r1) {
   enum { MAXT = 8 };
   struct tile_job job[MAXT];
   size_t cols = w->n - r0, d = w->d, t = (size_t)tp_threads(MAXT);
-  int fix = o->metric == TP_METRIC_EUCLIDEAN ||
-            (o->metric == TP_METRIC_COSINE && o->how == TP_POOL_MAX);
+  int fix =
+      o->metric == TP_METRIC_EUCLIDEAN || (o->metric == TP_METRIC_COSINE && o->how == TP_POOL_MAX);
   if (w->dbl)
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0),
-                (int)cols, (int)d, 1.0, (const double *)w->x + r0 * d, (int)d,
-                (const double *)w->x + r0 * d, (int)d, 0.0, p->tile, (int)cols);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0), (int)cols, (int)d, 1.0,
+                (const double *)w->x + r0 * d, (int)d, (const double *)w->x + r0 * d, (int)d, 0.0,
+                p->tile, (int)cols);
   else
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0),
-                (int)cols, (int)d, 1.0f, (const float *)w->x + r0 * d, (int)d,
-                (const float *)w->x + r0 * d, (int)d, 0.0f, p->tile, (int)cols);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0), (int)cols, (int)d, 1.0f,
+                (const float *)w->x + r0 * d, (int)d, (const float *)w->x + r0 * d, (int)d, 0.0f,
+                p->tile, (int)cols);
   if (t > r1 - r0)
     t = r1 - r0;
   if (fix) {
     for (size_t k = 0; k < t; k++)
-      job[k] = (struct tile_job){.p = p, .w = w, .o = o, .r0 = r0, .cols = cols, .what = 1,
+      job[k] = (struct tile_job){.p = p,
+                                 .w = w,
+                                 .o = o,
+                                 .r0 = r0,
+                                 .cols = cols,
+                                 .what = 1,
                                  .i0 = r0 + (r1 - r0) * k / t,
                                  .i1 = r0 + (r1 - r0) * (k + 1) / t};
     tp_run_jobs(job, t, sizeof job[0], tile_run);
   }
-  job[0] = (struct tile_job){.p = p, .w = w, .o = o, .r0 = r0, .i0 = r0, .i1 = r1,
-                             .cols = cols, .what = 2};
+  job[0] = (struct tile_job){
+      .p = p, .w = w, .o = o, .r0 = r0, .i0 = r0, .i1 = r1, .cols = cols, .what = 2};
   job[1] = job[0];
   job[1].what = 4;
   if (!p->sink)
@@ -215,8 +218,8 @@ static void pool_tile(struct pool *p, const struct work *w,
     tp_run_jobs(job, 2, sizeof job[0], tile_run);
 }
 
-static int pool_run(const struct work *w, const struct tp_sim_opts *o,
-                    struct pool *p, size_t tile_rows) {
+static int pool_run(const struct work *w, const struct tp_sim_opts *o, struct pool *p,
+                    size_t tile_rows) {
   double total = (double)w->n * (w->n + 1) / 2, done = 0;
   for (size_t r0 = 0; r0 < w->n; r0 += tile_rows) {
     size_t r1 = r0 + tile_rows < w->n ? r0 + tile_rows : w->n;

@@ -115,8 +115,8 @@ static int apply_option(struct tp_spike_opts *o, const char *k, const char *v) {
 
 int tp__spikes_check_opts(const struct tp_spike_opts *o) {
   if (o->window != 0 && (o->window < 3 || o->window % 2 == 0 || o->window > WINDOW_MAX))
-    return tp_err(TP_EINVAL, NULL, -1,
-                  "window must be an odd number from 3 to %d, got %zu", WINDOW_MAX, o->window);
+    return tp_err(TP_EINVAL, NULL, -1, "window must be an odd number from 3 to %d, got %zu",
+                  WINDOW_MAX, o->window);
   if (!isnan(o->threshold) && !(isfinite(o->threshold) && o->threshold > 0))
     return tp_err(TP_EINVAL, NULL, -1, "threshold must be a finite number > 0, got %g",
                   o->threshold);
@@ -131,8 +131,7 @@ int tp__spikes_check_opts(const struct tp_spike_opts *o) {
     return tp_err(TP_EINVAL, NULL, -1, "alpha must be a number with 0 < alpha < 1, got %g",
                   o->alpha);
   if (!isnan(o->max_norm) && !(isfinite(o->max_norm) && o->max_norm > 0))
-    return tp_err(TP_EINVAL, NULL, -1, "max_norm must be a finite number > 0, got %g",
-                  o->max_norm);
+    return tp_err(TP_EINVAL, NULL, -1, "max_norm must be a finite number > 0, got %g", o->max_norm);
   return 0;
 }
 
@@ -141,8 +140,7 @@ int tp_spike_opts_parse(struct tp_spike_opts *o, const char *text) {
   if (!text)
     return 0;
   if (strlen(text) >= sizeof buf)
-    return tp_err(TP_EINVAL, NULL, -1, "spike options longer than %zu characters",
-                  sizeof buf - 1);
+    return tp_err(TP_EINVAL, NULL, -1, "spike options longer than %zu characters", sizeof buf - 1);
   strcpy(buf, text);
   for (char *t = strtok_r(buf, " \t,;", &save); t; t = strtok_r(NULL, " \t,;", &save)) {
     char *eq = strchr(t, '=');
@@ -155,7 +153,8 @@ int tp_spike_opts_parse(struct tp_spike_opts *o, const char *text) {
     if (rc == -2)
       return tp_err(TP_EINVAL, NULL, -1,
                     "unknown spike option '%s' (keys: method window threshold min_ratio "
-                    "alpha max_norm top causal)", tp_text_escape_buf(t, shown, sizeof shown));
+                    "alpha max_norm top causal)",
+                    tp_text_escape_buf(t, shown, sizeof shown));
     if (rc < 0)
       return tp_err(TP_EINVAL, NULL, -1, "bad value '%s' for spike option '%s': expected %s",
                     tp_text_escape_buf(eq + 1, shown, sizeof shown),

@@ -148,8 +148,7 @@ static int episodes(struct tp_spikes *sp, struct tp_steps step, const double *va
 }
 
 /* The finite values: value itself when all are finite, else a compact copy. */
-static int finite_values(const double *value, size_t n, const double **x, double **own,
-                         size_t *m) {
+static int finite_values(const double *value, size_t n, const double **x, double **own, size_t *m) {
   size_t k = 0;
   *own = NULL;
   for (size_t i = 0; i < n; i++)
@@ -181,14 +180,12 @@ int tp_spikes_detect(struct tp_steps step, const double *value, size_t n,
   if (!(sp = calloc(1, sizeof *sp)))
     return tp_err(TP_ENOMEM, NULL, -1, "cannot allocate a detection result");
   sp->n = n;
-  if ((rc = resolve(o, &sp->opts, &det)) < 0 ||
-      !(sp->baseline = alloc_doubles(n, "baseline")) ||
+  if ((rc = resolve(o, &sp->opts, &det)) < 0 || !(sp->baseline = alloc_doubles(n, "baseline")) ||
       !(sp->upper = alloc_doubles(n, "spike bound")) ||
       (rc = finite_values(value, n, &x, &own, &m)) < 0)
     goto fail;
   /* Every detector is one pass or the chunked moving median, which stops by itself. */
-  if ((rc = det->bound(x, m, &sp->opts, sp->baseline, sp->upper)) < 0 ||
-      (rc = tp_intr_check()) < 0)
+  if ((rc = det->bound(x, m, &sp->opts, sp->baseline, sp->upper)) < 0 || (rc = tp_intr_check()) < 0)
     goto fail;
   sp->scale = series_scale(x, sp->baseline, m);
   free(own);

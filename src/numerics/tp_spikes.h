@@ -47,14 +47,14 @@ struct tp_episode {
 };
 
 struct tp_spikes {
-  size_t n;            /* points in the analysed series */
-  double *baseline;    /* per point; NaN at non-finite points */
-  double *upper;       /* per point bound; NaN at non-finite or warm-up points */
-  double scale;        /* series scale: 1.4826 x median |x - baseline| */
-  struct tp_episode *ep; /* ranked, most severe first */
-  size_t n_ep;         /* episodes kept (after top) */
-  size_t n_found;      /* episodes found before top */
-  size_t n_flagged;    /* flagged points */
+  size_t n;                  /* points in the analysed series */
+  double *baseline;          /* per point; NaN at non-finite points */
+  double *upper;             /* per point bound; NaN at non-finite or warm-up points */
+  double scale;              /* series scale: 1.4826 x median |x - baseline| */
+  struct tp_episode *ep;     /* ranked, most severe first */
+  size_t n_ep;               /* episodes kept (after top) */
+  size_t n_found;            /* episodes found before top */
+  size_t n_flagged;          /* flagged points */
   struct tp_spike_opts opts; /* the options with defaults filled in */
 };
 

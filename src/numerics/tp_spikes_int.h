@@ -9,8 +9,8 @@
 #define MAD_TO_SD 1.482602218505602 /* 1 / Phi^-1(3/4): MAD of a normal = sd */
 
 /* Fill base[0..m) and upper[0..m) for the finite values x[0..m). */
-typedef int (*bound_fn)(const double *x, size_t m, const struct tp_spike_opts *o,
-                        double *base, double *upper);
+typedef int (*bound_fn)(const double *x, size_t m, const struct tp_spike_opts *o, double *base,
+                        double *upper);
 
 struct tp__detector {
   const char *name;

@@ -241,7 +241,8 @@ static void *moment_run(void *arg) {
   if (j->order)
     return order_run(j->order);
   mean = block_sum(j->value, j->n, 0, 0) / (double)j->m;
-  mean += block_sum(j->value, j->n, mean, 0) / (double)j->m; /* one correction, as a two-pass mean */
+  mean +=
+      block_sum(j->value, j->n, mean, 0) / (double)j->m; /* one correction, as a two-pass mean */
   j->st->mean = mean;
   j->st->sd = j->m > 1 ? sqrt(block_sum(j->value, j->n, mean, 1) / (double)(j->m - 1)) : 0.0;
   return NULL;
@@ -272,17 +273,18 @@ static int moments(const double *value, size_t n, struct tp_stats *st) {
     order_run(&job);
   if ((rc = job.rc) < 0)
     return tp_err_restore(&job.err); /* recorded on the thread that failed */
-  if ((rc = tp_intr_check()) < 0) /* the sums stopped early */
+  if ((rc = tp_intr_check()) < 0)    /* the sums stopped early */
     return rc;
   memcpy(os, job.out, sizeof os);
   for (int k = 0; k < 4; k++)
-    *q[k] = delta[k] == 0 || lhs[k] + 1 >= m ? os[2 * k]
-                                             : (1 - delta[k]) * os[2 * k] + delta[k] * os[2 * k + 1];
+    *q[k] = delta[k] == 0 || lhs[k] + 1 >= m
+                ? os[2 * k]
+                : (1 - delta[k]) * os[2 * k] + delta[k] * os[2 * k + 1];
   return 0;
 }
 
-int tp_stats_compute(struct tp_steps step, const double *value, size_t n,
-                     double max_norm, struct tp_stats *st) {
+int tp_stats_compute(struct tp_steps step, const double *value, size_t n, double max_norm,
+                     struct tp_stats *st) {
   memset(st, 0, sizeof *st);
   st->first_nonfinite_step = st->mean = st->sd = NAN;
   st->min = st->max = st->min_step = st->max_step = NAN;
@@ -292,8 +294,7 @@ int tp_stats_compute(struct tp_steps step, const double *value, size_t n,
   if (n == 0)
     return tp_err(TP_EEMPTY, NULL, -1, "the series has no points");
   if (!isnan(max_norm) && !(max_norm > 0 && isfinite(max_norm)))
-    return tp_err(TP_EINVAL, NULL, -1, "max_norm must be a positive number, got %g",
-                  max_norm);
+    return tp_err(TP_EINVAL, NULL, -1, "max_norm must be a positive number, got %g", max_norm);
   census(step, value, n, st);
   if (tp_intr_pending())
     return tp_intr_check();
@@ -309,15 +310,14 @@ int tp_stats_compute(struct tp_steps step, const double *value, size_t n,
 
 int tp_stats_clip(const double *value, size_t n, double max_norm, double *out) {
   if (!(max_norm > 0 && isfinite(max_norm)))
-    return tp_err(TP_EINVAL, NULL, -1, "max_norm must be a positive number, got %g",
-                  max_norm);
+    return tp_err(TP_EINVAL, NULL, -1, "max_norm must be a positive number, got %g", max_norm);
   for (size_t i = 0; i < n; i++)
     out[i] = isfinite(value[i]) && value[i] > max_norm ? max_norm : value[i];
   return 0;
 }
 
-int tp_stats_nonfinite_steps(struct tp_steps step, const double *value, size_t n,
-                             double **out, size_t *nout) {
+int tp_stats_nonfinite_steps(struct tp_steps step, const double *value, size_t n, double **out,
+                             size_t *nout) {
   size_t m = 0, k = 0;
   *out = NULL;
   *nout = 0;

@@ -22,22 +22,22 @@ struct tp_stats {
   double median, p90, p99, p999;
   /* with max_norm (NaN otherwise): fairseq's `clip` and torch's clip_coef */
   double max_norm;
-  size_t n_clipped;     /* finite steps with norm > max_norm */
-  double clip_fraction; /* n_clipped / count */
+  size_t n_clipped;      /* finite steps with norm > max_norm */
+  double clip_fraction;  /* n_clipped / count */
   double clip_coef_mean; /* mean over finite steps of min(1, max_norm / norm) */
 };
 
 /* Compute st over n points; an empty series is TP_EEMPTY, all non-finite is a
  * documented result (count 0, NaN statistics). max_norm NaN = no clipping. */
-int tp_stats_compute(struct tp_steps step, const double *value, size_t n,
-                     double max_norm, struct tp_stats *st);
+int tp_stats_compute(struct tp_steps step, const double *value, size_t n, double max_norm,
+                     struct tp_stats *st);
 
 /* The norm after torch.nn.utils.clip_grad_norm_: min(norm, max_norm) for finite
  * norms; non-finite norms are copied (torch would skip or poison that step). */
 int tp_stats_clip(const double *value, size_t n, double max_norm, double *out);
 
 /* Steps of the non-finite points, in order; *out is malloc'ed (NULL when none). */
-int tp_stats_nonfinite_steps(struct tp_steps step, const double *value, size_t n,
-                             double **out, size_t *nout);
+int tp_stats_nonfinite_steps(struct tp_steps step, const double *value, size_t n, double **out,
+                             size_t *nout);
 
 #endif

@@ -17,13 +17,9 @@
 #define POLL_ROWS ((size_t)1 << 17)
 
 /* A value (10 digits) or a step (15, exact for every integer step) through the one formatter. */
-static void num(FILE *fp, const char *sep, double x) {
-  tp_out_num(fp, sep, 10, x);
-}
+static void num(FILE *fp, const char *sep, double x) { tp_out_num(fp, sep, 10, x); }
 
-static void step(FILE *fp, double x) {
-  tp_out_num(fp, "", 15, x);
-}
+static void step(FILE *fp, double x) { tp_out_num(fp, "", 15, x); }
 
 /* Start a block; the first one's name line was written above the header. */
 static void block(FILE *fp, const char *name, const char *columns, int first) {
@@ -57,8 +53,7 @@ static void header(FILE *fp, const struct tp_gn_data *d) {
     fprintf(fp,
             "# statistics: count %zu, non-finite %zu, mean %.6g, sd %.6g, median %.6g, "
             "p99 %.6g, max %.6g at step %.15g\n",
-            st->count, st->nonfinite, st->mean, st->sd, st->median, st->p99, st->max,
-            st->max_step);
+            st->count, st->nonfinite, st->mean, st->sd, st->median, st->p99, st->max, st->max_step);
   if (st && !isnan(st->max_norm))
     fprintf(fp, "# clipping: max_norm %g, clipped fraction %.6g, mean coefficient %.6g\n",
             st->max_norm, st->clip_fraction, st->clip_coef_mean);
@@ -188,15 +183,18 @@ int tp_gn_write_stream(FILE *fp, const struct tp_gn_data *d, size_t *rows) {
   if (d->sp && d->sp->n != d->s->n)
     return tp_err(TP_EINVAL, NULL, -1, "detection result is for %zu points, series has %zu",
                   d->sp->n, d->s->n);
-  rc = d->columns ? tp_decimate(tp_series_steps(d->s), d->s->value, d->s->n, d->sp, d->columns, &idx, &m)
-                  : all_finite(d->s, &idx, &m);
+  rc = d->columns
+           ? tp_decimate(tp_series_steps(d->s), d->s->value, d->s->n, d->sp, d->columns, &idx, &m)
+           : all_finite(d->s, &idx, &m);
   if (rc < 0)
     return rc;
   fputs("# series\n", fp); /* every block's first line is its name */
   header(fp, d);
   if (d->columns && m < d->s->n)
-    fprintf(fp, "# display: %zu of %zu points kept (min/max envelope over %zu columns, "
-                "every spike point kept)\n", m, d->s->n, d->columns);
+    fprintf(fp,
+            "# display: %zu of %zu points kept (min/max envelope over %zu columns, "
+            "every spike point kept)\n",
+            m, d->s->n, d->columns);
   rc = curves(fp, d, idx, m);
   if (rc == 0)
     rc = events(fp, d);
@@ -222,9 +220,7 @@ int tp_gn_write_file(const char *path, const struct tp_gn_data *d, size_t *rows)
   return tp_out_commit(&o);
 }
 
-static int write_all(FILE *fp, const void *d) {
-  return tp_gn_write_stream(fp, d, NULL);
-}
+static int write_all(FILE *fp, const void *d) { return tp_gn_write_stream(fp, d, NULL); }
 
 char *tp_gn_datablock(const struct tp_gn_data *d) {
   char *buf;
@@ -247,9 +243,10 @@ char *tp_gn_summary(const struct tp_gn_data *d, size_t max_episodes) {
   header(fp, d);
   for (size_t k = 0; d->sp && k < d->sp->n_ep && k < max_episodes; k++) {
     const struct tp_episode *e = &d->sp->ep[k];
-    fprintf(fp, "#   %zu. step %.15g (steps %.15g-%.15g): peak %.6g, baseline %.6g, x%.3g, "
-                "score %.3g\n", k + 1, e->peak_step, e->start, e->end, e->peak, e->baseline,
-            e->ratio, e->score);
+    fprintf(fp,
+            "#   %zu. step %.15g (steps %.15g-%.15g): peak %.6g, baseline %.6g, x%.3g, "
+            "score %.3g\n",
+            k + 1, e->peak_step, e->start, e->end, e->peak, e->baseline, e->ratio, e->score);
   }
   if (fclose(fp) != 0) {
     free(buf);

@@ -40,13 +40,11 @@ static int finish(struct tp_out *o, int rc) {
 }
 
 /* gnuplot's `binary matrix`: N and the column coordinates, then y and N values per row. */
-int tp_simwrite_binary(const struct tp_simmat *s, const char *path,
-                       const char *input) {
+int tp_simwrite_binary(const struct tp_simmat *s, const char *path, const char *input) {
   struct tp_out o;
   float *row = malloc((s->n + 1) * sizeof *row);
   size_t cells = 0;
-  int rc = row ? tp_out_open(&o, path, input)
-               : tp_err(TP_ENOMEM, path, -1, "out of memory");
+  int rc = row ? tp_out_open(&o, path, input) : tp_err(TP_ENOMEM, path, -1, "out of memory");
   if (rc < 0) {
     free(row);
     return rc;
@@ -87,18 +85,15 @@ static int put_rows(FILE *fp, const struct tp_simmat *s, const char *path) {
   return 0;
 }
 
-int tp_simwrite_text(const struct tp_simmat *s, const char *path,
-                     const char *input) {
+int tp_simwrite_text(const struct tp_simmat *s, const char *path, const char *input) {
   struct tp_out o;
   int rc = tp_out_open(&o, path, input);
   if (rc < 0)
     return rc;
   fprintf(o.fp, "# %s %s, %zu x %zu", tp_metric_name(s->metric),
-          s->metric == TP_METRIC_EUCLIDEAN ? "distance" : "similarity", s->n,
-          s->n);
+          s->metric == TP_METRIC_EUCLIDEAN ? "distance" : "similarity", s->n, s->n);
   if (s->block > 1)
-    fprintf(o.fp, " (block %s of %zu positions)",
-            s->how == TP_POOL_MAX ? "max" : "mean", s->src_n);
+    fprintf(o.fp, " (block %s of %zu positions)", s->how == TP_POOL_MAX ? "max" : "mean", s->src_n);
   fputc('\n', o.fp);
   return finish(&o, put_rows(o.fp, s, path));
 }
@@ -148,8 +143,8 @@ static void put_column(FILE *fp, const struct tp_profile *p, size_t a, size_t b)
 /* The profile and summary blocks, named by their first line and two blank lines apart for
    `index "name"`; columns > 0 decimates the profile to that many pixel
    columns once it has more than four offsets per column. */
-static int write_profile(const struct tp_profile *p, const struct tp_simmat *s,
-                         const char *path, const char *input, size_t columns) {
+static int write_profile(const struct tp_profile *p, const struct tp_simmat *s, const char *path,
+                         const char *input, size_t columns) {
   struct tp_out o;
   int rc = tp_out_open(&o, path, input), decimate = columns > 0 && p->n / 4 > columns;
   if (rc < 0)
@@ -157,8 +152,9 @@ static int write_profile(const struct tp_profile *p, const struct tp_simmat *s,
   fprintf(o.fp, "# profile\n# offset mean min max (%s, offsets in positions",
           tp_metric_name(s->metric));
   if (decimate)
-    fprintf(o.fp, "; %zu offsets shown in %zu columns: first, last, lowest and highest mean, "
-                  "with the column's min-max band",
+    fprintf(o.fp,
+            "; %zu offsets shown in %zu columns: first, last, lowest and highest mean, "
+            "with the column's min-max band",
             p->n, columns);
   fputs(")\n", o.fp);
   if (decimate)
@@ -174,13 +170,11 @@ static int write_profile(const struct tp_profile *p, const struct tp_simmat *s,
   fprintf(o.fp, " %ld", p->period < 0 ? -1 : p->period * (long)p->block);
   tp_out_num(o.fp, " ", 7, p->period_rise);
   fputc('\n', o.fp);
-  return finish(&o, ferror(o.fp) ? tp_err_errno(TP_EIO, path,
-                                                "cannot write output")
-                                 : 0);
+  return finish(&o, ferror(o.fp) ? tp_err_errno(TP_EIO, path, "cannot write output") : 0);
 }
 
-int tp_simwrite_profile(const struct tp_profile *p, const struct tp_simmat *s,
-                        const char *path, const char *input) {
+int tp_simwrite_profile(const struct tp_profile *p, const struct tp_simmat *s, const char *path,
+                        const char *input) {
   return write_profile(p, s, path, input, 0);
 }
 
@@ -189,9 +183,7 @@ int tp_simwrite_profile_display(const struct tp_profile *p, const struct tp_simm
   return write_profile(p, s, path, input, columns);
 }
 
-static int datablock_rows(FILE *fp, const void *s) {
-  return put_rows(fp, s, "datablock");
-}
+static int datablock_rows(FILE *fp, const void *s) { return put_rows(fp, s, "datablock"); }
 
 int tp_simwrite_datablock(const struct tp_simmat *s, size_t max_n, char **out) {
   *out = NULL;
@@ -204,8 +196,7 @@ int tp_simwrite_datablock(const struct tp_simmat *s, size_t max_n, char **out) {
 }
 
 static double row_get(const struct tp_rows *r, size_t k) {
-  return r->dtype == TP_F64 ? ((const double *)r->data)[k]
-                            : (double)((const float *)r->data)[k];
+  return r->dtype == TP_F64 ? ((const double *)r->data)[k] : (double)((const float *)r->data)[k];
 }
 
 /* NumPy format 1.0: magic, version, a header padded to 64 bytes, raw <f4 data. */
@@ -217,7 +208,14 @@ static int put_npy(FILE *fp, const struct tp_rows *r, const char *path) {
                      r->n, r->d);
   size_t total = ((size_t)len + 1 + 10 + 63) / 64 * 64;
   unsigned short hlen = (unsigned short)(total - 10);
-  unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
+  unsigned char pre[10] = {0x93,
+                           'N',
+                           'U',
+                           'M',
+                           'P',
+                           'Y',
+                           1,
+                           0,
                            (unsigned char)(hlen & 0xff),
                            (unsigned char)(hlen >> 8)};
   fwrite(pre, 1, sizeof pre, fp);
@@ -230,8 +228,7 @@ static int put_npy(FILE *fp, const struct tp_rows *r, const char *path) {
     if ((rc = poll_cells(&cells, 1)) < 0)
       return rc;
     memcpy(&u, &f, 4);
-    b[0] = u & 0xff, b[1] = (u >> 8) & 0xff, b[2] = (u >> 16) & 0xff,
-    b[3] = (u >> 24) & 0xff;
+    b[0] = u & 0xff, b[1] = (u >> 8) & 0xff, b[2] = (u >> 16) & 0xff, b[3] = (u >> 24) & 0xff;
     if (fwrite(b, 1, 4, fp) != 4)
       return tp_err_errno(TP_EIO, path, "cannot write output");
   }
@@ -254,8 +251,7 @@ static int put_table_text(FILE *fp, const struct tp_rows *r, const char *path) {
   return 0;
 }
 
-int tp_table_write(const struct tp_rows *r, const char *path,
-                   const char *input) {
+int tp_table_write(const struct tp_rows *r, const char *path, const char *input) {
   size_t len = path ? strlen(path) : 0;
   int npy = len >= 4 && strcmp(path + len - 4, ".npy") == 0;
   struct tp_out o;

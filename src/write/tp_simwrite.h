@@ -9,12 +9,10 @@
 #include "tp_simmat.h"
 
 /* Writers; all are atomic and refuse an output equal to input (may be NULL). */
-int tp_simwrite_binary(const struct tp_simmat *s, const char *path,
-                       const char *input);
-int tp_simwrite_text(const struct tp_simmat *s, const char *path,
-                     const char *input);
-int tp_simwrite_profile(const struct tp_profile *p, const struct tp_simmat *s,
-                        const char *path, const char *input);
+int tp_simwrite_binary(const struct tp_simmat *s, const char *path, const char *input);
+int tp_simwrite_text(const struct tp_simmat *s, const char *path, const char *input);
+int tp_simwrite_profile(const struct tp_profile *p, const struct tp_simmat *s, const char *path,
+                        const char *input);
 /* The same, with the profile drawn at a plot's resolution: more than four offsets per
    pixel column become, per column, the rows of its first, last, lowest- and highest-mean
    offsets, each with the column's whole min-max band (the picture is the same, gnuplot

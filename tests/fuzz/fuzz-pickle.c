@@ -22,7 +22,8 @@ static void check_objects(const struct tp_pickle *p) {
         bytes += (unsigned char)o->s[j];
     else if (o->s)
       bytes += strlen(o->s);
-    fuzz_expect(o->n <= o->cap || o->cap == 0, "object %zu: %zu items past capacity %zu", i, o->n, o->cap);
+    fuzz_expect(o->n <= o->cap || o->cap == 0, "object %zu: %zu items past capacity %zu", i, o->n,
+                o->cap);
     for (size_t j = 0; j < o->n && o->v; j++)
       fuzz_expect(o->v[j] != NULL, "object %zu item %zu is NULL", i, j);
     fuzz_expect(o->type != TP_PK_TENSOR || (o->ndim >= 0 && o->ndim <= TP_MAXDIM),

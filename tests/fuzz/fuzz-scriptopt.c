@@ -49,7 +49,9 @@ static int declare(const char *spec, struct decl *d) {
       break;
     eq = memchr(p, '=', len);
     nlen = eq ? (size_t)(eq - p) : len - 1;
-    d[n].kind = !eq ? '@' : (nlen > 1 && (p[nlen - 1] == '#' || p[nlen - 1] == '$')) ? p[--nlen] : '=';
+    d[n].kind = !eq                                                        ? '@'
+                : (nlen > 1 && (p[nlen - 1] == '#' || p[nlen - 1] == '$')) ? p[--nlen]
+                                                                           : '=';
     if (nlen >= sizeof d[n].name)
       return -1;
     memcpy(d[n].name, eq ? p : p + 1, nlen);
@@ -74,7 +76,8 @@ static void check_values(struct decl *d, int n, int clean, int first) {
     fuzz_expect(rc == 0 && v, "declared option '%s' cannot be read", d[i].name);
     if (rc || !v)
       continue;
-    fuzz_expect(!clean || !has_control(v), "option '%s' holds a control character or invalid UTF-8", d[i].name);
+    fuzz_expect(!clean || !has_control(v), "option '%s' holds a control character or invalid UTF-8",
+                d[i].name);
     fuzz_expect(!d[i].unique || d[i].kind != '=' || !strchr(v, ' '),
                 "word option '%s' holds a blank: '%s'", d[i].name, v);
     if (d[i].kind != '#' || !d[i].unique)
@@ -83,7 +86,8 @@ static void check_values(struct decl *d, int n, int clean, int first) {
     fuzz_check_rc(rc, "tp_sopt_num");
     if (first)
       d[i].num_ok = rc == 0;
-    fuzz_expect(!d[i].num_ok || rc == 0, "number option '%s' = '%s' no longer parses", d[i].name, v);
+    fuzz_expect(!d[i].num_ok || rc == 0, "number option '%s' = '%s' no longer parses", d[i].name,
+                v);
     fuzz_expect(rc != 0 || (*v ? isfinite(x) : isnan(x)), "number option '%s' = '%s' read as %g",
                 d[i].name, v, x);
   }
@@ -106,7 +110,8 @@ static char *check_join(const struct decl *d, int n, const char *names, int clea
   fuzz_check_rc(rc, "tp_sopt_join");
   if (rc)
     return NULL;
-  fuzz_expect(!clean || !has_control(s), "joined options hold a control character or invalid UTF-8");
+  fuzz_expect(!clean || !has_control(s),
+              "joined options hold a control character or invalid UTF-8");
   fuzz_expect(*s != ' ' && (!*s || s[strlen(s) - 1] != ' ') && !strstr(s, "  "),
               "joined options '%s' have an empty word", s);
   for (const char *p = s; *p;) {
@@ -178,7 +183,8 @@ static void one(char *text, size_t size) {
   for (int i = 0; i < nargs; i++) {
     rc = tp_sopt_arg(arg[i]);
     fuzz_check_rc(rc, "tp_sopt_arg");
-    fuzz_expect(!clean || rc || !has_control(arg[i]), "argument with a control character or invalid UTF-8 taken");
+    fuzz_expect(!clean || rc || !has_control(arg[i]),
+                "argument with a control character or invalid UTF-8 taken");
   }
   rc = tp_sopt_done(nargs + 1);
   fuzz_check_rc(rc, "tp_sopt_done");

@@ -1,13 +1,13 @@
 /* The parts every fuzz target shares: limits, the scratch file and the invariants. */
 #include "config.h"
 
-#include <stddef.h>
-#include <stdint.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,8 +155,7 @@ void fuzz_check_tensor(const struct tp_tensor *t) {
   if (t->ndim < 0 || t->ndim > TP_MAXDIM)
     return;
   fuzz_expect(shape_count(t->ndim, t->shape, &ok) == t->count && ok,
-              "tensor count %llu is not the product of its shape",
-              (unsigned long long)t->count);
+              "tensor count %llu is not the product of its shape", (unsigned long long)t->count);
   fuzz_expect(t->count <= tp_limits_get()->max_elements, "tensor of %llu elements passed the limit",
               (unsigned long long)t->count);
   fuzz_expect(t->dtype == TP_F32 || t->dtype == TP_F64, "tensor dtype %d", (int)t->dtype);

@@ -13,7 +13,7 @@ extern const char fuzz_name[];
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* 1 when the target has something to fuzz (a log reader may not be in the table yet);
-   *why gets the reason otherwise.  Targets without the notion leave it to fuzz.c. */
+ *why gets the reason otherwise.  Targets without the notion leave it to fuzz.c. */
 int fuzz_available(const char **why);
 
 /* Small limits, so a lying header cannot make a fuzz run allocate gigabytes. */

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "fuzz.h"
 #include "../tap.h"
+#include "fuzz.h"
 
 #define REPLAY_MAX_FILES 4096
 
@@ -63,8 +63,9 @@ static void replay_one(const char *dir, const char *name) {
   fuzz_violation_clear();
   LLVMFuzzerTestOneInput(buf, size);
   free(buf);
-  if (!tap_ok(fuzz_violation() == NULL, "%s replay - %s (%zu bytes), expect a result or a clear error",
-              fuzz_name, name, size))
+  if (!tap_ok(fuzz_violation() == NULL,
+              "%s replay - %s (%zu bytes), expect a result or a clear error", fuzz_name, name,
+              size))
     tap_diag("%s", fuzz_violation());
 }
 

@@ -18,21 +18,18 @@ int tp__json_number(struct json_object *v, double *out) {
   size_t len;
   switch (json_object_get_type(v)) {
   case json_type_double:
-  case json_type_int:
-    *out = json_object_get_double(v);
-    return 1;
+  case json_type_int: *out = json_object_get_double(v); return 1;
   case json_type_string: /* fairseq's json logger writes "1.421" */
     str = json_object_get_string(v);
     len = (size_t)json_object_get_string_len(v);
     *out = tp_parse_double(str, str + len, &stop);
     return stop > str && stop == str + len;
-  default:
-    return 0;
+  default: return 0;
   }
 }
 
-int tp__json_key_error(const char *path, long line, const char *key,
-                       struct json_object *obj, const char *what) {
+int tp__json_key_error(const char *path, long line, const char *key, struct json_object *obj,
+                       const char *what) {
   char list[512];
   size_t used = 0;
   int n = 0;
@@ -49,8 +46,8 @@ int tp__json_key_error(const char *path, long line, const char *key,
       n++;
     }
   }
-  return tp_err_line(TP_ENOKEY, path, line, "key '%s' not found in %s; keys there: %s",
-                     key, what, n ? list : "(none)");
+  return tp_err_line(TP_ENOKEY, path, line, "key '%s' not found in %s; keys there: %s", key, what,
+                     n ? list : "(none)");
 }
 
 int tp_json_print(struct json_object *o) {

@@ -23,8 +23,7 @@ static int vector_length(const char *path, const struct tp_tensor *t, uint64_t *
   return 0;
 }
 
-static int array_read(const char *path, const struct tp_series_opts *o,
-                      struct tp_series **out) {
+static int array_read(const char *path, const struct tp_series_opts *o, struct tp_series **out) {
   struct tp_tensor *t = NULL;
   struct tp_series *s = NULL;
   uint64_t n = 0;

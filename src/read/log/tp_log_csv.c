@@ -2,23 +2,23 @@
    the value column is chosen by name, the step column is used when there is one.
    An empty cell means "not logged on this row" (Lightning writes sparse rows) and is
    skipped; a cell that is not a number, or a row too short, is malformed. */
-#include <stddef.h>
 #include <config.h>
+#include <stddef.h>
 
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "tp_error.h"
-#include "tp_map.h"
 #include "tp_log_int.h"
+#include "tp_map.h"
 #include "tp_numparse.h"
 #include "tp_series.h"
 
-static const char *const default_keys[] = {"grad_norm", "gnorm", "train/grad_norm",
+static const char *const default_keys[] = {"grad_norm",   "gnorm",     "train/grad_norm",
                                            "train/gnorm", "grad-norm", "grad_norm_step"};
-static const char *const step_keys[] = {"step", "num_updates", "iteration", "global_step",
-                                        "trainer/global_step", "_step"};
+static const char *const step_keys[] = {"step",        "num_updates",         "iteration",
+                                        "global_step", "trainer/global_step", "_step"};
 
 struct cell {
   const char *p, *e;
@@ -99,8 +99,8 @@ static int row(struct tp_series *s, const char *p, const char *le, char sep, lon
 }
 
 /* Choose the value and step columns from the header, or say which columns exist. */
-static int pick_columns(const char *path, const char *h, const char *he, char sep,
-                        const char *want, const char **key, long *vc, long *sc) {
+static int pick_columns(const char *path, const char *h, const char *he, char sep, const char *want,
+                        const char **key, long *vc, long *sc) {
   *vc = -1;
   for (size_t i = 0; *vc < 0 && i < (want ? 1 : sizeof default_keys / sizeof *default_keys); i++)
     *vc = column(h, he, sep, *key = want ? want : default_keys[i]);

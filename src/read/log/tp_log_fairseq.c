@@ -4,8 +4,8 @@
    (model printout, INFO noise) cost one vectorised pass. An overflow note is attached to the
    step of the NEXT record: fairseq's record at num_updates=N sums the interval that ended at N,
    which is the interval the overflow happened in (notes after the last record take its step). */
-#include <stddef.h>
 #include <config.h>
+#include <stddef.h>
 
 #include <json-c/json.h>
 #include <math.h>
@@ -15,9 +15,9 @@
 
 #include "tp_error.h"
 #include "tp_limits.h"
-#include "tp_map.h"
 #include "tp_log_fairseq_int.h"
 #include "tp_log_int.h"
+#include "tp_map.h"
 #include "tp_numparse.h"
 #include "tp_series.h"
 
@@ -77,7 +77,8 @@ static int scan_json(struct fs *f) {
 }
 
 static int key_char(char c) {
-  return c == '_' || c == '/' || c == '-' || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+  return c == '_' || c == '/' || c == '-' || (c >= '0' && c <= '9') ||
+         ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
 }
 
 /* Key names of the first record-like line (one with a loss), for the "not found" message. */
@@ -91,25 +92,29 @@ static void text_keys(const struct fs *f, char *buf, size_t size) {
   le = line_end(p, f->end);
   for (p = ls; p < le && used + 40 < size; p++) {
     const char *a = p, *b;
-    if (f->kind == FS_KV ? !(p == ls || boundary(p[-1])) : !(p[0] == '|' && p + 1 < le && p[1] == ' '))
+    if (f->kind == FS_KV ? !(p == ls || boundary(p[-1]))
+                         : !(p[0] == '|' && p + 1 < le && p[1] == ' '))
       continue;
     a = f->kind == FS_KV ? p : p + 2;
     for (b = a; b < le && (b - a) < 32 && key_char(*b); b++)
       ;
     if (b > a && b < le && *b == (f->kind == FS_KV ? '=' : ' '))
-      used += (size_t)snprintf(buf + used, size - used, "%s%.*s", used ? ", " : "", (int)(b - a), a);
+      used +=
+          (size_t)snprintf(buf + used, size - used, "%s%.*s", used ? ", " : "", (int)(b - a), a);
   }
 }
 
 static int no_key(struct fs *f) {
-  const char *what = f->kind == FS_JSON ? "fairseq json records"
-                     : f->kind == FS_PIPE ? "fairseq summary lines" : "fairseq train_inner lines";
+  const char *what = f->kind == FS_JSON   ? "fairseq json records"
+                     : f->kind == FS_PIPE ? "fairseq summary lines"
+                                          : "fairseq train_inner lines";
   if (f->kind == FS_JSON) {
     struct json_object *o = NULL;
     long line = 0;
     int rc;
     if (f->first) {
-      const char *le = line_end(f->first, f->end), *b = memchr(f->first, '{', (size_t)(le - f->first));
+      const char *le = line_end(f->first, f->end),
+                 *b = memchr(f->first, '{', (size_t)(le - f->first));
       json_tokener_reset(f->tok);
       o = b && le - b <= INT32_MAX ? json_tokener_parse_ex(f->tok, b, (int)(le - b)) : NULL;
       line = tp__line_at(&f->lines, f->first);
@@ -120,14 +125,14 @@ static int no_key(struct fs *f) {
   }
   char keys[512];
   text_keys(f, keys, sizeof keys);
-  return tp_err(TP_ENOKEY, f->path, -1, "key '%s' not found in %s; keys there: %s", f->key,
-                what, *keys ? keys : "(no records at all)");
+  return tp_err(TP_ENOKEY, f->path, -1, "key '%s' not found in %s; keys there: %s", f->key, what,
+                *keys ? keys : "(no records at all)");
 }
 
 /* One pass for one key: the series lands in f->s. */
 static int scan_key(struct fs *f, const char *key) {
   static const char *tags[2][3] = {{"][train_inner][", "][train][", "][valid]["},
-                                    {"| train_inner | {", "| train | {", "| valid | {"}};
+                                   {"| train_inner | {", "| train | {", "| valid | {"}};
   f->key = key;
   f->pending = 0;
   f->stepmode = -1;
@@ -187,8 +192,7 @@ static int classify(struct fs *f) {
   return f->json_simple || tp__find(a, b, "][INFO] - {", 11) != NULL;
 }
 
-static int fairseq_read(const char *path, const struct tp_series_opts *o,
-                        struct tp_series **out) {
+static int fairseq_read(const char *path, const struct tp_series_opts *o, struct tp_series **out) {
   struct tp_map m;
   struct fs f = {.path = path, .o = o};
   int rc;
@@ -227,4 +231,3 @@ const struct tp_series_reader tp_fairseq_reader = {
     .sniff = fairseq_sniff,
     .read = fairseq_read,
 };
-

@@ -17,15 +17,15 @@ struct fs {
   struct tp_series *s;
   struct tp__lines lines;
   enum fs_kind kind;
-  int json_simple;     /* FS_JSON: "| train_inner | {…}" lines instead of hydra's */
+  int json_simple; /* FS_JSON: "| train_inner | {…}" lines instead of hydra's */
   const char *key;
   char needle[192];
   size_t nlen;
-  size_t pending;      /* overflow notes waiting for the next record */
-  int mapped;          /* base..end is a file mapping: drop pages once passed */
-  int stepmode;        /* -1 unknown, 0 record index, 1 num_updates */
+  size_t pending; /* overflow notes waiting for the next record */
+  int mapped;     /* base..end is a file mapping: drop pages once passed */
+  int stepmode;   /* -1 unknown, 0 record index, 1 num_updates */
   json_tokener *tok;
-  const char *first;   /* first hydra record seen (for the key list) */
+  const char *first; /* first hydra record seen (for the key list) */
 };
 
 static inline int boundary(char c) { return c == ' ' || c == ',' || c == '|' || c == '\t'; }

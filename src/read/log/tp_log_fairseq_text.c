@@ -1,6 +1,6 @@
 /* fairseq text logs: the key=value and "| key value |" scanners, one part per core. */
-#include <stddef.h>
 #include <config.h>
+#include <stddef.h>
 
 #include <math.h>
 #include <stdint.h>
@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "tp_error.h"
-#include "tp_map.h"
 #include "tp_log_fairseq_int.h"
+#include "tp_map.h"
 #include "tp_numparse.h"
 #include "tp_series.h"
 
@@ -63,8 +63,8 @@ static int kv_line(const char *ls, const char *hit) {
 /* A key=value or "| key value" record whose key starts at hit. */
 static int text_record(struct fs *f, const char *ls, const char *hit, const char *le) {
   const char *v = hit + f->nlen, *q;
-  double step = f->kind == FS_KV ? field(ls, le, "num_updates=", 12)
-                                 : field(ls, le, "| num_updates ", 14);
+  double step =
+      f->kind == FS_KV ? field(ls, le, "num_updates=", 12) : field(ls, le, "| num_updates ", 14);
   if (f->kind == FS_KV && isnan(step) && !kv_line(ls, hit))
     return 0; /* only checked without num_updates: progress lines all have one */
   double x = tp_parse_double(v, le, &q);
@@ -122,8 +122,7 @@ static void text_part(struct tp__part *pt) {
 /* Before the merge: record indices run on across the parts (mode 0), and each part's
    leading overflow notes carried from the part before go in front of its own events;
    *carry ends as the notes after the last part's last record. */
-static int stitch(struct tp__part *parts, const struct fs *pf, size_t k, int mode,
-                  size_t *carry) {
+static int stitch(struct tp__part *parts, const struct fs *pf, size_t k, int mode, size_t *carry) {
   size_t off = 0;
   int rc = 0;
   for (size_t i = 0; i < k && rc == 0; i++) {

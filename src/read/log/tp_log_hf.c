@@ -8,8 +8,8 @@
    the byte range of each entry (strings and nesting respected, depth bounded); json-c then
    parses one entry at a time, and each tree is freed before the next. Memory is the
    series plus one entry. The members around log_history are checked for structure only. */
-#include <stddef.h>
 #include <config.h>
+#include <stddef.h>
 
 #include <json-c/json.h>
 #include <limits.h>
@@ -17,8 +17,8 @@
 
 #include "tp_error.h"
 #include "tp_limits.h"
-#include "tp_map.h"
 #include "tp_log_int.h"
+#include "tp_map.h"
 #include "tp_series.h"
 
 static const char *const default_keys[] = {"grad_norm", "train/grad_norm", "gnorm", "grad-norm"};
@@ -27,7 +27,7 @@ static const char *const default_keys[] = {"grad_norm", "train/grad_norm", "gnor
 struct doc {
   const char *path, *base, *end;
   int max_depth;
-  int mapped;            /* drop the pages of entries already read */
+  int mapped; /* drop the pages of entries already read */
   const char *dropped;
 };
 
@@ -152,13 +152,13 @@ static struct json_object *parse_entry(const struct doc *d, json_tokener *tok, c
   json_object_put(o);
   syntax(d, a + json_tokener_get_parse_end(tok),
          e == json_tokener_success || e == json_tokener_continue ? "the document ends early"
-                                                                : json_tokener_error_desc(e));
+                                                                 : json_tokener_error_desc(e));
   return NULL;
 }
 
 /* The log_history array at p: every element, in order. */
-static int history(struct doc *d, json_tokener *tok, const char *p, struct col *c,
-                   size_t nc, struct sample *first, const char **out) {
+static int history(struct doc *d, json_tokener *tok, const char *p, struct col *c, size_t nc,
+                   struct sample *first, const char **out) {
   const char *end = d->end, *b;
   size_t i = 0;
   int rc;
@@ -166,7 +166,8 @@ static int history(struct doc *d, json_tokener *tok, const char *p, struct col *
   if (p == end)
     return syntax(d, p, "the document ends early");
   if (*p != '[')
-    return tp_err(TP_EFORMAT, d->path, -1, "'log_history' is not an array: not a trainer_state.json");
+    return tp_err(TP_EFORMAT, d->path, -1,
+                  "'log_history' is not an array: not a trainer_state.json");
   p = skip_ws(p + 1, end);
   if (p < end && *p == ']') {
     *out = p + 1;
@@ -284,8 +285,11 @@ static int hf_read(const char *path, const struct tp_series_opts *o, struct tp_s
   memset(c, 0, sizeof c);
   if ((rc = tp_map_open(path, &m)) < 0)
     return rc;
-  struct doc d = {.path = path, .base = (const char *)m.data, .end = (const char *)m.data + m.size,
-                  .max_depth = tp_limits_get()->max_depth, .mapped = m.mapped,
+  struct doc d = {.path = path,
+                  .base = (const char *)m.data,
+                  .end = (const char *)m.data + m.size,
+                  .max_depth = tp_limits_get()->max_depth,
+                  .mapped = m.mapped,
                   .dropped = (const char *)m.data};
   for (size_t k = 0; k < nc && rc == 0; k++) {
     c[k] = (struct col){.key = nc == 1 ? o->key : default_keys[k], .steps = 1};

@@ -17,7 +17,8 @@ extern const struct tp_series_reader tp_megatron_reader;
 extern const struct tp_series_reader tp_plain_reader;
 extern const struct tp_series_reader tp_tfevents_reader;
 
-#define TP__SNIFF_BYTES 262144 /* head given to sniffers: past model printouts and job preambles */
+#define TP__SNIFF_BYTES 262144 /* head given to sniffers: past model printouts and job preambles \
+                                */
 
 /* First occurrence of needle[0..m) in [h, end), or NULL; SSE2 where available. */
 const char *tp__find(const char *h, const char *end, const char *needle, size_t m);
@@ -47,8 +48,7 @@ struct tp__part {
 };
 /* Split [base, end) into up to TP__PARTS_MAX parts (one per core, none under min_bytes);
    returns how many (1 when the file is small or there is one core). */
-size_t tp__parts_split(const char *base, const char *end, size_t min_bytes,
-                       struct tp__part *parts);
+size_t tp__parts_split(const char *base, const char *end, size_t min_bytes, struct tp__part *parts);
 /* Tests: when non-zero, every split makes this many parts (whatever the size and cores). */
 extern size_t tp__parts_force;
 /* Run fn on every part, parts 1.. on threads; returns the first failure. */
@@ -60,13 +60,12 @@ void tp__series_index_steps(struct tp_series *s);
 /* Make room for about n points up front (a reader's estimate from the file size). */
 int tp__series_reserve(struct tp_series *s, size_t n);
 /* Name the series; TP_EEMPTY/TP_ECORRUPT when it has no points. */
-int tp__series_done(struct tp_series *s, const char *path, const char *format,
-                    const char *key);
+int tp__series_done(struct tp_series *s, const char *path, const char *format, const char *key);
 struct json_object;
 /* A JSON number, or a string holding one (fairseq quotes them); 1 on success. */
 int tp__json_number(struct json_object *v, double *out);
 /* Record TP_ENOKEY for key, listing the keys of obj (a record at line, in what). */
-int tp__json_key_error(const char *path, long line, const char *key,
-                       struct json_object *obj, const char *what);
+int tp__json_key_error(const char *path, long line, const char *key, struct json_object *obj,
+                       const char *what);
 
 #endif

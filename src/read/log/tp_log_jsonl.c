@@ -3,8 +3,8 @@
    Each line is parsed in place by one reused json_tokener (no copies); lines holding an
    object without the key (eval records) are skipped, lines starting '{' that do not parse
    are malformed, other lines are not records. */
-#include <stddef.h>
 #include <config.h>
+#include <stddef.h>
 
 #include <json-c/json.h>
 #include <limits.h>
@@ -12,21 +12,20 @@
 
 #include "tp_error.h"
 #include "tp_limits.h"
-#include "tp_map.h"
 #include "tp_log_int.h"
+#include "tp_map.h"
 #include "tp_series.h"
 
-static const char *const default_keys[] = {"grad_norm", "train/grad_norm", "gnorm",
-                                           "train/gnorm", "grad-norm"};
-static const char *const step_keys[] = {"step", "global_step", "num_updates", "iteration",
-                                        "_step"};
+static const char *const default_keys[] = {"grad_norm", "train/grad_norm", "gnorm", "train/gnorm",
+                                           "grad-norm"};
+static const char *const step_keys[] = {"step", "global_step", "num_updates", "iteration", "_step"};
 
 struct jl {
   const char *path;
-  const char *key;   /* NULL until a default is found */
-  int stepmode;      /* -1 unknown, 0 index, 1 from the record */
-  long first_line;   /* first object line, for the key list */
-  size_t with_key;   /* objects holding the key: none means a wrong key, not bad lines */
+  const char *key; /* NULL until a default is found */
+  int stepmode;    /* -1 unknown, 0 index, 1 from the record */
+  long first_line; /* first object line, for the key list */
+  size_t with_key; /* objects holding the key: none means a wrong key, not bad lines */
   json_tokener *tok;
   struct tp_series *s;
 };
@@ -117,8 +116,7 @@ static int no_key(struct jl *j, const char *p, const char *end, const char *key)
   return rc;
 }
 
-static int jsonl_read(const char *path, const struct tp_series_opts *o,
-                      struct tp_series **out) {
+static int jsonl_read(const char *path, const struct tp_series_opts *o, struct tp_series **out) {
   struct tp_map m;
   struct jl j = {.path = path, .stepmode = -1};
   int rc;
@@ -165,7 +163,8 @@ static int jsonl_sniff(const unsigned char *h, size_t len) {
 
 const struct tp_series_reader tp_jsonl_reader = {
     .name = "jsonl",
-    .summary = "JSON Lines, one object per line (key grad_norm, gnorm, …; step by step/global_step)",
+    .summary =
+        "JSON Lines, one object per line (key grad_norm, gnorm, …; step by step/global_step)",
     .sniff = jsonl_sniff,
     .read = jsonl_read,
 };

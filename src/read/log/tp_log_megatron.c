@@ -2,15 +2,15 @@
    The step is N. Megatron prints skipped and nan iteration counts per logging interval and
    leaves out `grad norm:` when every step of the interval was skipped (fp16 loss-scale
    search); each such line becomes one overflow event at N instead of a point. */
-#include <stddef.h>
 #include <config.h>
+#include <stddef.h>
 
 #include <stdio.h>
 #include <string.h>
 
 #include "tp_error.h"
-#include "tp_map.h"
 #include "tp_log_int.h"
+#include "tp_map.h"
 #include "tp_numparse.h"
 #include "tp_series.h"
 
@@ -110,12 +110,12 @@ static void line_keys(const char *base, const char *end, char *buf, size_t size)
     const char *a = skip_sp(p + 1, le), *c = memchr(a, ':', (size_t)(le - a)), *bar;
     bar = memchr(a, '|', (size_t)(le - a));
     if (c && (!bar || c < bar) && c - a < 48 && used + (size_t)(c - a) + 3 < size)
-      used += (size_t)snprintf(buf + used, size - used, "%s%.*s", used ? ", " : "", (int)(c - a), a);
+      used +=
+          (size_t)snprintf(buf + used, size - used, "%s%.*s", used ? ", " : "", (int)(c - a), a);
   }
 }
 
-static int megatron_read(const char *path, const struct tp_series_opts *o,
-                         struct tp_series **out) {
+static int megatron_read(const char *path, const struct tp_series_opts *o, struct tp_series **out) {
   struct tp_map m;
   struct mg g = {.path = path};
   int rc;
@@ -133,8 +133,9 @@ static int megatron_read(const char *path, const struct tp_series_opts *o,
   if (rc == 0 && g.with_key == 0 && g.s->n_malformed == 0) {
     char keys[512];
     line_keys(base, end, keys, sizeof keys);
-    rc = tp_err(TP_ENOKEY, path, -1, "key '%s' not found on any 'iteration N/ M' line; keys there: %s",
-                g.key, *keys ? keys : "(no iteration lines)");
+    rc = tp_err(TP_ENOKEY, path, -1,
+                "key '%s' not found on any 'iteration N/ M' line; keys there: %s", g.key,
+                *keys ? keys : "(no iteration lines)");
   }
   tp_map_close(&m);
   if (rc == 0) {

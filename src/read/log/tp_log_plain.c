@@ -1,6 +1,6 @@
 /* Plain text logs: one value per line, or `step value`; '#' comments and blank lines skip. */
-#include <stddef.h>
 #include <config.h>
+#include <stddef.h>
 
 #include <string.h>
 #ifdef __SSE2__
@@ -8,8 +8,8 @@
 #endif
 
 #include "tp_error.h"
-#include "tp_map.h"
 #include "tp_log_int.h"
+#include "tp_map.h"
 #include "tp_numparse.h"
 #include "tp_series.h"
 
@@ -140,8 +140,7 @@ static int first_cols(const char *p, const char *end) {
   return 0;
 }
 
-static int plain_read(const char *path, const struct tp_series_opts *o,
-                      struct tp_series **out) {
+static int plain_read(const char *path, const struct tp_series_opts *o, struct tp_series **out) {
   struct tp_map m;
   struct tp__part parts[TP__PARTS_MAX];
   struct plain_part ctx[TP__PARTS_MAX];
@@ -150,7 +149,8 @@ static int plain_read(const char *path, const struct tp_series_opts *o,
   if (o->key && *o->key)
     return tp_err(TP_ENOKEY, path, -1,
                   "key '%s' given, but a plain log has no keys (one value or 'step "
-                  "value' per line)", o->key);
+                  "value' per line)",
+                  o->key);
   if ((rc = tp_map_open(path, &m)) < 0)
     return rc;
   const char *base = (const char *)m.data, *end = base + m.size;

@@ -5,9 +5,9 @@
    end or a truncated last record (a file still being written) is a malformed record,
    reported by its 1-based record index, and reading resumes at the next whole frame whose
    two CRCs match. Tags are compared with their protobuf length: an embedded NUL differs. */
+#include <config.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <config.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +15,8 @@
 
 #include "tp_error.h"
 #include "tp_half.h"
-#include "tp_map.h"
 #include "tp_log_int.h"
+#include "tp_map.h"
 #include "tp_series.h"
 #include "tp_tensor.h"
 #include "tp_tfevent.pb-c.h"
@@ -67,13 +67,13 @@ static uint32_t le32(const unsigned char *p) {
 /* What one pass over the records does with each scalar. */
 struct tf {
   const char *path;
-  const char *tag;           /* NULL: only collect tag names */
+  const char *tag; /* NULL: only collect tag names */
   struct tp_series *s;
   char *tags[MAX_TAGS];
   size_t ntags;
-  uint64_t skipped;          /* bytes passed over to find the next whole frame */
-  long long skip_at;         /* offset of the first such byte */
-  uint64_t resync_work;      /* data CRC bytes checked while resynchronising */
+  uint64_t skipped;     /* bytes passed over to find the next whole frame */
+  long long skip_at;    /* offset of the first such byte */
+  uint64_t resync_work; /* data CRC bytes checked while resynchronising */
 };
 
 /* A tag holding NUL is kept out of the list: no key given as a C string can name it. */
@@ -288,8 +288,7 @@ static int tf_run(struct tf *t, const struct tp_map *m, const char *want) {
   return tp__series_done(t->s, t->path, "tfevents", tag);
 }
 
-static int tfevents_read(const char *path, const struct tp_series_opts *o,
-                         struct tp_series **out) {
+static int tfevents_read(const char *path, const struct tp_series_opts *o, struct tp_series **out) {
   struct tp_map m;
   struct tf t = {.path = path};
   int rc;

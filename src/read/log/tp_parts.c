@@ -1,6 +1,6 @@
 /* A big mapped log parsed in parts over the cores: split at line starts, run, merge in order. */
-#include <stddef.h>
 #include <config.h>
+#include <stddef.h>
 
 #include <math.h>
 #include <string.h>
@@ -82,8 +82,8 @@ static int continues(const struct tp_series *d, const struct tp_series *p) {
     return 0;
   double last = tp_series_step(d, d->n + p->n - 1);
   return p->step0 == tp_series_step(d, d->n) && (p->n == 1 || p->stride == d->stride) &&
-         d->step0 == floor(d->step0) && d->stride == floor(d->stride) &&
-         fabs(d->step0) < big && fabs(last) < big;
+         d->step0 == floor(d->step0) && d->stride == floor(d->stride) && fabs(d->step0) < big &&
+         fabs(last) < big;
 }
 
 int tp__parts_merge(struct tp__part *parts, size_t k, const char *base) {

@@ -1,7 +1,8 @@
-/* The (step, value) series container: growth, implicit steps, overflow and malformed-line records. */
+/* The (step, value) series container: growth, implicit steps, overflow and malformed-line records.
+ */
+#include <config.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <config.h>
 
 #include <math.h>
 #include <stdio.h>
@@ -181,8 +182,7 @@ void tp_series_step_range(const struct tp_series *s, double *lo, double *hi) {
   *hi = s->n ? b : NAN;
 }
 
-int tp__series_done(struct tp_series *s, const char *path, const char *format,
-                    const char *key) {
+int tp__series_done(struct tp_series *s, const char *path, const char *format, const char *key) {
   snprintf(s->format, sizeof s->format, "%s", format);
   snprintf(s->key, sizeof s->key, "%s", key ? key : "");
   if (s->n && s->cap > s->n + s->n / 2)
@@ -190,8 +190,8 @@ int tp__series_done(struct tp_series *s, const char *path, const char *format,
   if (s->n == 0) {
     if (s->n_malformed)
       return tp_err_line(TP_ECORRUPT, path, s->malformed_line[0],
-                         "%s log: all %zu '%s' records are malformed", format,
-                         s->n_malformed, s->key);
+                         "%s log: all %zu '%s' records are malformed", format, s->n_malformed,
+                         s->key);
     return tp_err(TP_EEMPTY, path, -1, "%s log: no '%s' records found", format, s->key);
   }
   return 0;

@@ -34,8 +34,8 @@ struct tp_series {
   double step0, stride;
   double *value; /* may hold NaN and ±inf */
   int has_step;
-  char format[24];   /* reader that produced it */
-  char key[128];     /* series/column/tag actually used */
+  char format[24]; /* reader that produced it */
+  char key[128];   /* series/column/tag actually used */
   /* fp16 overflow / skipped-iteration events at their steps (fairseq: the step of the
      next record, whose interval holds the overflow; megatron: the logged iteration) */
   size_t n_overflow, cap_overflow;
@@ -81,13 +81,11 @@ struct tp_series_reader {
   const char *summary; /* one line */
   /* Confidence 0..100 that head (first len bytes of path) is this format. */
   int (*sniff)(const unsigned char *head, size_t len);
-  int (*read)(const char *path, const struct tp_series_opts *o,
-              struct tp_series **out);
+  int (*read)(const char *path, const struct tp_series_opts *o, struct tp_series **out);
 };
 
 /* Read a series from path, detecting the format by content. */
-int tp_series_read(const char *path, const struct tp_series_opts *o,
-                   struct tp_series **out);
+int tp_series_read(const char *path, const struct tp_series_opts *o, struct tp_series **out);
 const struct tp_series_reader *const *tp_series_readers(size_t *n);
 
 #endif

@@ -1,18 +1,18 @@
 /* The table of training-log readers, content detection and the one read entry point. */
-#include <stddef.h>
 #include <config.h>
+#include <stddef.h>
 
 #include <stdlib.h>
 
 #include "tp_error.h"
 #include "tp_limits.h"
-#include "tp_map.h"
 #include "tp_log_int.h"
+#include "tp_map.h"
 #include "tp_series.h"
 
 static const struct tp_series_reader *const readers[] = {
-    &tp_fairseq_reader, &tp_megatron_reader, &tp_hf_reader,  &tp_jsonl_reader,
-    &tp_tfevents_reader, &tp_array_reader,   &tp_csv_reader, &tp_plain_reader,
+    &tp_fairseq_reader,  &tp_megatron_reader, &tp_hf_reader,  &tp_jsonl_reader,
+    &tp_tfevents_reader, &tp_array_reader,    &tp_csv_reader, &tp_plain_reader,
 };
 
 const struct tp_series_reader *const *tp_series_readers(size_t *n) {
@@ -48,8 +48,7 @@ static int detect(const char *path, const struct tp_series_reader **out) {
   return 0;
 }
 
-int tp_series_read(const char *path, const struct tp_series_opts *o,
-                   struct tp_series **out) {
+int tp_series_read(const char *path, const struct tp_series_opts *o, struct tp_series **out) {
   static const struct tp_series_opts none;
   const struct tp_series_reader *r;
   int rc;

@@ -35,8 +35,7 @@ static int parse_u64(const char *s, const char *end, uint64_t *out) {
   return errno || stop != end ? -1 : 0;
 }
 
-static int parse_option(const char *spec, const char *opt, size_t len,
-                        struct gen_spec *g) {
+static int parse_option(const char *spec, const char *opt, size_t len, struct gen_spec *g) {
   uint64_t v;
   if (len > 12 && strncmp(opt, "padding_idx=", 12) == 0) {
     if (parse_u64(opt + 12, opt + len, &v) < 0 || v > INT64_MAX)
@@ -49,7 +48,8 @@ static int parse_option(const char *spec, const char *opt, size_t len,
   } else {
     return tp_err(TP_EINVAL, spec, -1,
                   "unknown option '%.*s' (expected padding_idx=P or "
-                  "layout=fairseq|interleaved)", (int)len, opt);
+                  "layout=fairseq|interleaved)",
+                  (int)len, opt);
   }
   return 0;
 }
@@ -62,10 +62,9 @@ static int parse_spec(const char *spec, struct gen_spec *g) {
   int rc;
   memset(g, 0, sizeof *g);
   g->padding_idx = -1;
-  if (!x || x > end || parse_u64(p, x, &g->n) < 0 ||
-      parse_u64(x + 1, end, &g->d) < 0 || g->n == 0 || g->d == 0)
-    return tp_err(TP_EINVAL, spec, -1,
-                  "generator needs positive sizes, as in sinusoidal:1026x256");
+  if (!x || x > end || parse_u64(p, x, &g->n) < 0 || parse_u64(x + 1, end, &g->d) < 0 ||
+      g->n == 0 || g->d == 0)
+    return tp_err(TP_EINVAL, spec, -1, "generator needs positive sizes, as in sinusoidal:1026x256");
   while (*end == ',') {
     const char *opt = end + 1, *next = strchr(opt, ',');
     end = next ? next : opt + strlen(opt);
@@ -73,8 +72,8 @@ static int parse_spec(const char *spec, struct gen_spec *g) {
       return rc;
   }
   if (g->padding_idx >= 0 && (uint64_t)g->padding_idx >= g->n)
-    return tp_err(TP_EINVAL, spec, -1, "padding_idx %lld is not a row (0..%llu)",
-                  g->padding_idx, (unsigned long long)g->n - 1);
+    return tp_err(TP_EINVAL, spec, -1, "padding_idx %lld is not a row (0..%llu)", g->padding_idx,
+                  (unsigned long long)g->n - 1);
   if (g->layout == LAYOUT_FAIRSEQ && g->d < 4)
     return tp_err(TP_EINVAL, spec, -1,
                   "the fairseq layout needs at least 4 dimensions "
@@ -115,8 +114,7 @@ int tp_gen_load(const char *spec, struct tp_tensor **out) {
   int rc;
   *out = NULL;
   if (!tp_gen_is_spec(spec))
-    return tp_err(TP_EFORMAT, spec, -1,
-                  "not a generator spec (expected sinusoidal:NxD[,...])");
+    return tp_err(TP_EFORMAT, spec, -1, "not a generator spec (expected sinusoidal:NxD[,...])");
   if ((rc = parse_spec(spec, &g)) < 0)
     return rc;
   shape[0] = g.n, shape[1] = g.d;
@@ -127,8 +125,7 @@ int tp_gen_load(const char *spec, struct tp_tensor **out) {
   else
     fill_interleaved(t->data, &g);
   if (g.padding_idx >= 0)
-    memset((float *)t->data + (uint64_t)g.padding_idx * g.d, 0,
-           g.d * sizeof(float));
+    memset((float *)t->data + (uint64_t)g.padding_idx * g.d, 0, g.d * sizeof(float));
   snprintf(t->src_dtype, sizeof t->src_dtype, "float32");
   *out = t;
   return 0;

@@ -1,4 +1,5 @@
-/* Generator specs such as "sinusoidal:1026x256,padding_idx=1": tables built on the fly (tp_gen.c). */
+/* Generator specs such as "sinusoidal:1026x256,padding_idx=1": tables built on the fly (tp_gen.c).
+ */
 #ifndef TP_GEN_H
 #define TP_GEN_H
 

@@ -1,4 +1,5 @@
-/* IEEE half and bfloat16 bit patterns to float (C99 inline; the external copies are in tp_half.c). */
+/* IEEE half and bfloat16 bit patterns to float (C99 inline; the external copies are in tp_half.c).
+ */
 #ifndef TP_HALF_H
 #define TP_HALF_H
 

@@ -1,4 +1,5 @@
-/* NumPy .npy reader (format versions 1, 2 and 3): float16/32/64, either byte order, C or Fortran order. */
+/* NumPy .npy reader (format versions 1, 2 and 3): float16/32/64, either byte order, C or Fortran
+ * order. */
 #include "config.h"
 
 #include <stddef.h>
@@ -45,8 +46,7 @@ static void skip_ws(struct cur *c) {
 static int expect(struct cur *c, char ch, const char *what) {
   skip_ws(c);
   if (c->s >= c->end || *c->s != ch)
-    return tp_err(TP_ECORRUPT, c->file, cur_off(c),
-                  "npy header: expected '%c' %s", ch, what);
+    return tp_err(TP_ECORRUPT, c->file, cur_off(c), "npy header: expected '%c' %s", ch, what);
   c->s++;
   return 0;
 }
@@ -57,13 +57,11 @@ static int parse_str(struct cur *c, char *buf, size_t n) {
   size_t len = 0;
   skip_ws(c);
   if (c->s >= c->end || (*c->s != '\'' && *c->s != '"'))
-    return tp_err(TP_ECORRUPT, c->file, cur_off(c),
-                  "npy header: expected a quoted string");
+    return tp_err(TP_ECORRUPT, c->file, cur_off(c), "npy header: expected a quoted string");
   q = *c->s++;
   while (c->s < c->end && *c->s != q) {
     if (*c->s == '\\' || len + 1 >= n)
-      return tp_err(TP_ECORRUPT, c->file, cur_off(c),
-                    "npy header: string too long or escaped");
+      return tp_err(TP_ECORRUPT, c->file, cur_off(c), "npy header: string too long or escaped");
     buf[len++] = *c->s++;
   }
   buf[len] = '\0';
@@ -89,15 +87,14 @@ static int parse_shape(struct cur *c, struct npy_hdr *h) {
     if (c->s < c->end && *c->s == ')')
       return c->s++, 0;
     if (h->ndim == TP_MAXDIM)
-      return tp_err(TP_EUNSUPPORTED, c->file, cur_off(c),
-                    "npy shape has more than %d dimensions", TP_MAXDIM);
+      return tp_err(TP_EUNSUPPORTED, c->file, cur_off(c), "npy shape has more than %d dimensions",
+                    TP_MAXDIM);
     if (c->s >= c->end || *c->s < '0' || *c->s > '9')
       return tp_err(TP_ECORRUPT, c->file, cur_off(c),
                     "npy header: shape entries must be non-negative integers");
     for (; c->s < c->end && *c->s >= '0' && *c->s <= '9'; c->s++) {
       if (v > (UINT64_MAX - 9) / 10)
-        return tp_err(TP_EOVERFLOW, c->file, cur_off(c),
-                      "npy shape entry overflows 64 bits");
+        return tp_err(TP_EOVERFLOW, c->file, cur_off(c), "npy shape entry overflows 64 bits");
       v = v * 10 + (uint64_t)(*c->s - '0');
     }
     if (c->s < c->end && *c->s == 'L') /* Python 2 long */
@@ -139,11 +136,13 @@ static int parse_item(struct cur *c, struct npy_hdr *h, int *seen) {
   int rc, bit;
   if ((rc = parse_str(c, key, sizeof key)) < 0 || (rc = expect(c, ':', "after a key")) < 0)
     return rc;
-  bit = !strcmp(key, "descr") ? 1 : !strcmp(key, "fortran_order") ? 2
-        : !strcmp(key, "shape") ? 4 : 0;
+  bit = !strcmp(key, "descr")           ? 1
+        : !strcmp(key, "fortran_order") ? 2
+        : !strcmp(key, "shape")         ? 4
+                                        : 0;
   if (!bit || (*seen & bit))
-    return tp_err(TP_ECORRUPT, c->file, cur_off(c),
-                  "npy header: %s key '%s'", bit ? "repeated" : "unexpected", key);
+    return tp_err(TP_ECORRUPT, c->file, cur_off(c), "npy header: %s key '%s'",
+                  bit ? "repeated" : "unexpected", key);
   *seen |= bit;
   if (bit == 2)
     return parse_bool(c, &h->fortran);
@@ -151,8 +150,7 @@ static int parse_item(struct cur *c, struct npy_hdr *h, int *seen) {
     return parse_shape(c, h);
   skip_ws(c);
   if (c->s < c->end && *c->s == '[')
-    return tp_err(TP_EUNSUPPORTED, c->file, cur_off(c),
-                  "npy structured dtypes are not supported");
+    return tp_err(TP_EUNSUPPORTED, c->file, cur_off(c), "npy structured dtypes are not supported");
   if ((rc = parse_str(c, descr, sizeof descr)) < 0)
     return rc;
   return parse_descr(descr, h, c->file);
@@ -171,15 +169,15 @@ static int parse_dict(struct cur *c, struct npy_hdr *h) {
     if (c->s < c->end && *c->s == ',')
       c->s++;
     else if (c->s >= c->end || *c->s != '}')
-      return tp_err(TP_ECORRUPT, c->file, cur_off(c),
-                    "npy header: expected ',' or '}'");
+      return tp_err(TP_ECORRUPT, c->file, cur_off(c), "npy header: expected ',' or '}'");
   }
   if (rc < 0 || (rc = expect(c, '}', "to close the header dict")) < 0)
     return rc;
   if (seen != 7)
-    return tp_err(TP_ECORRUPT, c->file, -1,
-                  "npy header lacks %s", !(seen & 1) ? "'descr'"
-                  : !(seen & 2) ? "'fortran_order'" : "'shape'");
+    return tp_err(TP_ECORRUPT, c->file, -1, "npy header lacks %s",
+                  !(seen & 1)   ? "'descr'"
+                  : !(seen & 2) ? "'fortran_order'"
+                                : "'shape'");
   while (c->s < c->end && *c->s == ' ')
     c->s++;
   if (c->end - c->s != 1 || *c->s != '\n')
@@ -189,8 +187,8 @@ static int parse_dict(struct cur *c, struct npy_hdr *h) {
 }
 
 /* Magic, version, header length and dict; data size checked against size. */
-static int parse_header(const unsigned char *b, size_t size, const char *file,
-                        struct npy_hdr *h, int need_data) {
+static int parse_header(const unsigned char *b, size_t size, const char *file, struct npy_hdr *h,
+                        int need_data) {
   size_t lenw, hlen;
   struct cur c;
   uint64_t count = 1, avail;
@@ -199,8 +197,8 @@ static int parse_header(const unsigned char *b, size_t size, const char *file,
   if (size < 10 || memcmp(b, npy_magic, 6))
     return tp_err(TP_EFORMAT, file, 0, "not a .npy file (no \\x93NUMPY magic)");
   if (b[6] < 1 || b[6] > 3 || b[7] != 0)
-    return tp_err(TP_EUNSUPPORTED, file, 6, "npy format version %u.%u is not supported (1.0, 2.0, 3.0 are)",
-                  b[6], b[7]);
+    return tp_err(TP_EUNSUPPORTED, file, 6,
+                  "npy format version %u.%u is not supported (1.0, 2.0, 3.0 are)", b[6], b[7]);
   lenw = b[6] == 1 ? 2 : 4;
   if (size < 8 + lenw)
     return tp_err(TP_ECORRUPT, file, 8, "npy file truncated in its header length");
@@ -229,8 +227,8 @@ static int parse_header(const unsigned char *b, size_t size, const char *file,
   return 0;
 }
 
-int tp__npy_expected_size(const unsigned char *buf, size_t size,
-                          const char *file, uint64_t *total) {
+int tp__npy_expected_size(const unsigned char *buf, size_t size, const char *file,
+                          uint64_t *total) {
   struct npy_hdr h;
   int rc = parse_header(buf, size, file, &h, 0);
   if (rc == 0 && h.data_off + h.data_bytes < h.data_bytes)
@@ -240,8 +238,8 @@ int tp__npy_expected_size(const unsigned char *buf, size_t size,
   return rc;
 }
 
-int tp__npy_load_mem(const unsigned char *buf, size_t size, const char *name,
-                     const char *file, struct tp_tensor **out) {
+int tp__npy_load_mem(const unsigned char *buf, size_t size, const char *name, const char *file,
+                     struct tp_tensor **out) {
   struct npy_hdr h;
   struct tp__raw r = {0};
   int rc = parse_header(buf, size, file, &h, 1);
@@ -256,8 +254,8 @@ int tp__npy_load_mem(const unsigned char *buf, size_t size, const char *name,
   return tp__tensor_from_raw(out, name, h.ndim, h.shape, &r, file);
 }
 
-int tp__npy_list_mem(const unsigned char *buf, size_t size, const char *name,
-                     const char *file, struct tp_tensor_list *l) {
+int tp__npy_list_mem(const unsigned char *buf, size_t size, const char *name, const char *file,
+                     struct tp_tensor_list *l) {
   struct npy_hdr h;
   int rc = parse_header(buf, size, file, &h, 0);
   if (rc < 0)
@@ -293,8 +291,7 @@ static int npy_load(const char *path, const char *key, struct tp_tensor **out) {
   *out = NULL;
   if (*key && strcmp(key, NPY_NAME) != 0)
     return tp_err(TP_ENOKEY, path, -1,
-                  "tensor '%s' not found (a .npy file holds one tensor, '" NPY_NAME "')",
-                  key);
+                  "tensor '%s' not found (a .npy file holds one tensor, '" NPY_NAME "')", key);
   if ((rc = tp_map_open(path, &m)) < 0)
     return rc;
   rc = tp__npy_load_mem(m.data, m.size, NPY_NAME, path, out);

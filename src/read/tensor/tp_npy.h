@@ -8,13 +8,12 @@
 #include "tp_tensor.h"
 
 /* Parse an in-memory .npy image (npz members too): *out gets tensor name. */
-int tp__npy_load_mem(const unsigned char *buf, size_t size, const char *name,
-                     const char *file, struct tp_tensor **out);
+int tp__npy_load_mem(const unsigned char *buf, size_t size, const char *name, const char *file,
+                     struct tp_tensor **out);
 /* Describe an in-memory .npy image (only its header is read) into l under name. */
-int tp__npy_list_mem(const unsigned char *buf, size_t size, const char *name,
-                     const char *file, struct tp_tensor_list *l);
+int tp__npy_list_mem(const unsigned char *buf, size_t size, const char *name, const char *file,
+                     struct tp_tensor_list *l);
 /* Bytes a .npy header promises (header + data), to check zip entries against. */
-int tp__npy_expected_size(const unsigned char *buf, size_t size,
-                          const char *file, uint64_t *total);
+int tp__npy_expected_size(const unsigned char *buf, size_t size, const char *file, uint64_t *total);
 
 #endif

@@ -36,8 +36,8 @@ static const char *strip_npy(const char *name, char *buf, size_t n) {
 
 /* Compare the entry's declared size with what its npy header promises, before
    anything of that size is allocated: a mismatch is a lie or a zip bomb. */
-static int check_member(struct tp__zip *z, uint64_t i, const char *name,
-                        const char *path, unsigned char *head, size_t *got) {
+static int check_member(struct tp__zip *z, uint64_t i, const char *name, const char *path,
+                        unsigned char *head, size_t *got) {
   uint64_t declared, promised;
   int rc;
   if ((rc = tp__zip_size(z, i, &declared)) < 0 ||
@@ -47,13 +47,12 @@ static int check_member(struct tp__zip *z, uint64_t i, const char *name,
   if (declared != promised)
     return tp_err(TP_ECORRUPT, path, -1,
                   "npz member '%s' declares %llu bytes but its npy header "
-                  "promises %llu", name, (unsigned long long)declared,
-                  (unsigned long long)promised);
+                  "promises %llu",
+                  name, (unsigned long long)declared, (unsigned long long)promised);
   return 0;
 }
 
-static int npz_list_z(struct tp__zip *z, const char *path,
-                      struct tp_tensor_list *l) {
+static int npz_list_z(struct tp__zip *z, const char *path, struct tp_tensor_list *l) {
   unsigned char *head = malloc(NPZ_HEAD);
   char nm[512];
   size_t got;
@@ -89,8 +88,7 @@ static int npz_list(const char *path, struct tp_tensor_list **out) {
 }
 
 /* Entry index for key (with or without ".npy"); "" picks the only member. */
-static int npz_find(struct tp__zip *z, const char *path, const char *key,
-                    uint64_t *idx) {
+static int npz_find(struct tp__zip *z, const char *path, const char *key, uint64_t *idx) {
   char buf[512];
   struct tp_tensor_list *l;
   int rc;

@@ -94,7 +94,8 @@ static int op_text_memo(struct tp_pickle *k, int put) {
   int rc = text_arg(k, buf, sizeof buf);
   if (rc < 0)
     return rc;
-  return put ? tp__pk_op_memo_put(k, strtoull(buf, NULL, 10)) : tp__pk_op_memo_get(k, strtoull(buf, NULL, 10));
+  return put ? tp__pk_op_memo_put(k, strtoull(buf, NULL, 10))
+             : tp__pk_op_memo_get(k, strtoull(buf, NULL, 10));
 }
 
 static int push_simple(struct tp_pickle *k, enum tp_pk_type t, int64_t i) {
@@ -200,9 +201,9 @@ static int step(struct tp_pickle *k) {
   int op = *k->p++;
   uint64_t v;
   switch (op) {
-  case 0x80: return op_proto(k);                /* PROTO */
-  case 0x95: return arg(k, 8, &v);              /* FRAME: frames are only a hint */
-  case '.': return 1;                           /* STOP */
+  case 0x80: return op_proto(k);   /* PROTO */
+  case 0x95: return arg(k, 8, &v); /* FRAME: frames are only a hint */
+  case '.': return 1;              /* STOP */
   case '(': return tp__pk_op_mark(k);
   case '0': return op_pop(k);
   case '1': return op_pop_mark(k);
@@ -211,8 +212,8 @@ static int step(struct tp_pickle *k) {
   case ']': return push(k, tp__pk_obj_new(k, TP_PK_LIST));
   case ')': return push(k, tp__pk_obj_new(k, TP_PK_TUPLE));
   case 0x8f: return push(k, tp__pk_obj_new(k, TP_PK_LIST)); /* EMPTY_SET as a list */
-  case 0x90: return tp__pk_op_fill_mark(k, 0);         /* ADDITEMS */
-  case 0x91: return tp__pk_op_collect(k, TP_PK_LIST);  /* FROZENSET */
+  case 0x90: return tp__pk_op_fill_mark(k, 0);              /* ADDITEMS */
+  case 0x91: return tp__pk_op_collect(k, TP_PK_LIST);       /* FROZENSET */
   case 'd': return tp__pk_op_collect(k, TP_PK_DICT);
   case 'l': return tp__pk_op_collect(k, TP_PK_LIST);
   case 't': return tp__pk_op_collect(k, TP_PK_TUPLE);
@@ -235,7 +236,9 @@ static int step(struct tp_pickle *k) {
   case 'M': return op_binint(k, 2);
   case 0x8a: return op_long(k, 1);
   case 0x8b: return op_long(k, 4);
-  case 'I': case 'L': case 'F': return op_text_num(k, op);
+  case 'I':
+  case 'L':
+  case 'F': return op_text_num(k, op);
   case 'G': return op_binfloat(k);
   case 0x8c: return op_counted(k, TP_PK_STR, 1);
   case 'X': return op_counted(k, TP_PK_STR, 4);
@@ -244,13 +247,15 @@ static int step(struct tp_pickle *k) {
   case 'T': return op_counted(k, TP_PK_STR, 4);
   case 'C': return op_counted(k, TP_PK_BYTES, 1);
   case 'B': return op_counted(k, TP_PK_BYTES, 4);
-  case 0x8e: case 0x96: return op_counted(k, TP_PK_BYTES, 8);
+  case 0x8e:
+  case 0x96: return op_counted(k, TP_PK_BYTES, 8);
   case 'N': return push_simple(k, TP_PK_NONE, 0);
   case 0x88: return push_simple(k, TP_PK_BOOL, 1);
   case 0x89: return push_simple(k, TP_PK_BOOL, 0);
   case 'c': return tp__pk_op_global(k);
   case 0x93: return tp__pk_op_stack_global(k);
-  case 'R': case 0x81: return tp__pk_op_reduce(k);   /* NEWOBJ: cls(*args) is a call too */
+  case 'R':
+  case 0x81: return tp__pk_op_reduce(k); /* NEWOBJ: cls(*args) is a call too */
   case 0x92: return tp__pk_op_newobj_ex(k);
   case 'b': return tp__pk_op_build(k);
   case 'Q': return tp__pk_op_persid(k);
@@ -258,13 +263,13 @@ static int step(struct tp_pickle *k) {
     k->p--;
     return tp_err(TP_EUNSUPPORTED, k->file, off(k),
                   "pickle opcode 0x%02x is not supported (trainplot reads only the "
-                  "data opcodes torch.save emits)", op);
+                  "data opcodes torch.save emits)",
+                  op);
   }
 }
 
-int tp_pickle_load(const unsigned char *buf, size_t len, const char *file,
-                   long long base, struct tp_pickle **out,
-                   struct tp_pkobj **root, size_t *used) {
+int tp_pickle_load(const unsigned char *buf, size_t len, const char *file, long long base,
+                   struct tp_pickle **out, struct tp_pkobj **root, size_t *used) {
   struct tp_pickle *k = calloc(1, sizeof *k);
   int rc = 0;
   *out = NULL;

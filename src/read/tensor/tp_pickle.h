@@ -1,4 +1,5 @@
-/* A restricted pickle reader: builds plain data and torch tensor descriptions, never calls anything. */
+/* A restricted pickle reader: builds plain data and torch tensor descriptions, never calls
+ * anything. */
 #ifndef TP_PICKLE_H
 #define TP_PICKLE_H
 
@@ -34,7 +35,7 @@ struct tp_pkobj {
   size_t n, cap;
   int handler; /* GLOBAL: what a call to it builds (tp_pickle_global.c) */
   /* STORAGE */
-  const char *dtype; /* torch dtype name: "float32", "int64", … */
+  const char *dtype;  /* torch dtype name: "float32", "int64", … */
   enum tp__kind kind; /* 0 when we cannot convert it */
   size_t elsize;
   uint64_t numel, view_offset; /* legacy views share a root storage */
@@ -49,9 +50,8 @@ struct tp_pickle;
 
 /* Run one pickle from buf; *root lives until tp_pickle_free, *used gets its length.
    base is the buffer's offset in file, for error messages. */
-int tp_pickle_load(const unsigned char *buf, size_t len, const char *file,
-                   long long base, struct tp_pickle **out,
-                   struct tp_pkobj **root, size_t *used);
+int tp_pickle_load(const unsigned char *buf, size_t len, const char *file, long long base,
+                   struct tp_pickle **out, struct tp_pkobj **root, size_t *used);
 void tp_pickle_free(struct tp_pickle *p);
 
 /* Bytes the pickle's objects, items and strings took (what its memory budget counted). */

@@ -25,21 +25,34 @@ static const struct global globals[] = {
     {.module = "torch._utils", .name = "_rebuild_parameter_with_state", .h = H_PARAM},
     {.module = "collections", .name = "OrderedDict", .h = H_DICT},
     {.module = "collections", .name = "defaultdict", .h = H_DICT},
-#define ST(n, d, k, sz) {.module = "torch", .name = n, .h = H_STORAGE, .dtype = d, .kind = k, .elsize = sz}
-    ST("FloatStorage", "float32", TP__F32, 4), ST("DoubleStorage", "float64", TP__F64, 8),
-    ST("HalfStorage", "float16", TP__F16, 2), ST("BFloat16Storage", "bfloat16", TP__BF16, 2),
-    ST("LongStorage", "int64", 0, 8), ST("IntStorage", "int32", 0, 4),
-    ST("ShortStorage", "int16", 0, 2), ST("CharStorage", "int8", 0, 1),
-    ST("ByteStorage", "uint8", 0, 1), ST("BoolStorage", "bool", 0, 1),
-    ST("ComplexFloatStorage", "complex64", 0, 8), ST("ComplexDoubleStorage", "complex128", 0, 16),
-    ST("QInt8Storage", "qint8", 0, 1), ST("QUInt8Storage", "quint8", 0, 1),
+#define ST(n, d, k, sz) \
+  { .module = "torch", .name = n, .h = H_STORAGE, .dtype = d, .kind = k, .elsize = sz }
+    ST("FloatStorage", "float32", TP__F32, 4),
+    ST("DoubleStorage", "float64", TP__F64, 8),
+    ST("HalfStorage", "float16", TP__F16, 2),
+    ST("BFloat16Storage", "bfloat16", TP__BF16, 2),
+    ST("LongStorage", "int64", 0, 8),
+    ST("IntStorage", "int32", 0, 4),
+    ST("ShortStorage", "int16", 0, 2),
+    ST("CharStorage", "int8", 0, 1),
+    ST("ByteStorage", "uint8", 0, 1),
+    ST("BoolStorage", "bool", 0, 1),
+    ST("ComplexFloatStorage", "complex64", 0, 8),
+    ST("ComplexDoubleStorage", "complex128", 0, 16),
+    ST("QInt8Storage", "qint8", 0, 1),
+    ST("QUInt8Storage", "quint8", 0, 1),
     ST("QInt32Storage", "qint32", 0, 4),
 #undef ST
-    {.module = "torch", .name = "float32", .h = H_DTYPE}, {.module = "torch", .name = "float64", .h = H_DTYPE},
-    {.module = "torch", .name = "float16", .h = H_DTYPE}, {.module = "torch", .name = "bfloat16", .h = H_DTYPE},
-    {.module = "torch", .name = "int64", .h = H_DTYPE}, {.module = "torch", .name = "int32", .h = H_DTYPE},
-    {.module = "torch", .name = "uint8", .h = H_DTYPE}, {.module = "torch", .name = "bool", .h = H_DTYPE},
-    {.module = "torch", .name = "device", .h = H_OPAQUE}, {.module = "torch", .name = "Size", .h = H_OPAQUE},
+    {.module = "torch", .name = "float32", .h = H_DTYPE},
+    {.module = "torch", .name = "float64", .h = H_DTYPE},
+    {.module = "torch", .name = "float16", .h = H_DTYPE},
+    {.module = "torch", .name = "bfloat16", .h = H_DTYPE},
+    {.module = "torch", .name = "int64", .h = H_DTYPE},
+    {.module = "torch", .name = "int32", .h = H_DTYPE},
+    {.module = "torch", .name = "uint8", .h = H_DTYPE},
+    {.module = "torch", .name = "bool", .h = H_DTYPE},
+    {.module = "torch", .name = "device", .h = H_OPAQUE},
+    {.module = "torch", .name = "Size", .h = H_OPAQUE},
     {.module = "argparse", .name = "Namespace", .h = H_OPAQUE},
     {.module = "fairseq.meters", .name = NULL, .h = H_OPAQUE},
     {.module = "fairseq.logging.meters", .name = NULL, .h = H_OPAQUE},
@@ -68,9 +81,9 @@ static const struct global globals[] = {
 
 /* Modules whose names get the stronger message: their callables run code. */
 static const char *const dangerous[] = {
-    "os", "posix", "nt", "subprocess", "builtins", "__builtin__", "sys",
-    "shutil", "socket", "importlib", "runpy", "pty", "ctypes", "code",
-    "pickle", "marshal", "commands", "webbrowser", "operator", "functools",
+    "os",     "posix",   "nt",        "subprocess", "builtins", "__builtin__", "sys",
+    "shutil", "socket",  "importlib", "runpy",      "pty",      "ctypes",      "code",
+    "pickle", "marshal", "commands",  "webbrowser", "operator", "functools",
 };
 
 static const struct global *find_global(const char *mod, const char *name) {
@@ -92,14 +105,15 @@ static int push_global(struct tp_pickle *k, const char *mod, const char *name) {
   size_t n = strlen(mod) + strlen(name) + 2;
   if (!g) {
     for (size_t i = 0; i < sizeof dangerous / sizeof dangerous[0]; i++)
-      if (!strcmp(mod, dangerous[i]) || (!strncmp(mod, dangerous[i], strlen(dangerous[i])) &&
-                                         mod[strlen(dangerous[i])] == '.'))
+      if (!strcmp(mod, dangerous[i]) ||
+          (!strncmp(mod, dangerous[i], strlen(dangerous[i])) && mod[strlen(dangerous[i])] == '.'))
         return tp_err(TP_EUNSAFE, k->file, off(k),
-                      "refusing to call '%s.%s' (pickles can run code; trainplot never does)",
-                      mod, name);
+                      "refusing to call '%s.%s' (pickles can run code; trainplot never does)", mod,
+                      name);
     return tp_err(TP_EUNSAFE, k->file, off(k),
                   "refusing to call unknown global '%s.%s' (pickles can run code; trainplot "
-                  "only rebuilds tensors and plain containers)", mod, name);
+                  "only rebuilds tensors and plain containers)",
+                  mod, name);
   }
   if (!(o = tp__pk_obj_new(k, TP_PK_GLOBAL)) || !(o->s = malloc(n)))
     return tp_err(TP_ENOMEM, k->file, off(k), "out of memory");
@@ -140,21 +154,19 @@ int tp__pk_op_stack_global(struct tp_pickle *k) {
 static int tuple_uint(struct tp_pickle *k, const struct tp_pkobj *o, uint64_t *v,
                       const char *what) {
   if (o->type != TP_PK_INT || o->i < 0)
-    return tp_err(TP_ECORRUPT, k->file, off(k),
-                  "torch tensor %s must be a non-negative integer", what);
+    return tp_err(TP_ECORRUPT, k->file, off(k), "torch tensor %s must be a non-negative integer",
+                  what);
   *v = (uint64_t)o->i;
   return 0;
 }
 
 /* _rebuild_tensor_v2(storage, offset, size, stride, …): a description only. */
-static int build_tensor(struct tp_pickle *k, const struct tp_pkobj *a,
-                        struct tp_pkobj **out) {
+static int build_tensor(struct tp_pickle *k, const struct tp_pkobj *a, struct tp_pkobj **out) {
   const struct tp_pkobj *sz, *st;
   struct tp_pkobj *t;
   int rc;
   if (a->type != TP_PK_TUPLE || a->n < 4 || a->v[0]->type != TP_PK_STORAGE ||
-      (sz = a->v[2])->type != TP_PK_TUPLE || (st = a->v[3])->type != TP_PK_TUPLE ||
-      sz->n != st->n)
+      (sz = a->v[2])->type != TP_PK_TUPLE || (st = a->v[3])->type != TP_PK_TUPLE || sz->n != st->n)
     return tp_err(TP_ECORRUPT, k->file, off(k),
                   "torch _rebuild_tensor needs (storage, offset, size, stride) with "
                   "matching size and stride");
@@ -192,9 +204,7 @@ static int call(struct tp_pickle *k, struct tp_pkobj *g, struct tp_pkobj *a) {
       return tp_err(TP_ECORRUPT, k->file, off(k), "torch _rebuild_parameter needs a tensor");
     o = a->v[0];
     break;
-  case H_DICT:
-    o = tp__pk_obj_new(k, TP_PK_DICT);
-    break;
+  case H_DICT: o = tp__pk_obj_new(k, TP_PK_DICT); break;
   default:
     if ((o = tp__pk_obj_new(k, TP_PK_OPAQUE)) && !(o->s = strdup(g->s)))
       return tp_err(TP_ENOMEM, k->file, off(k), "out of memory");

@@ -52,8 +52,8 @@ static inline int pop(struct tp_pickle *k, struct tp_pkobj **o) {
 /* Need n more bytes of the stream. */
 static inline int need(struct tp_pickle *k, uint64_t n) {
   if ((uint64_t)(k->end - k->p) < n)
-    return tp_err(TP_ECORRUPT, k->file, off(k),
-                  "pickle truncated: needs %llu more bytes", (unsigned long long)n);
+    return tp_err(TP_ECORRUPT, k->file, off(k), "pickle truncated: needs %llu more bytes",
+                  (unsigned long long)n);
   return 0;
 }
 

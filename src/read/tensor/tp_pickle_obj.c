@@ -12,8 +12,8 @@
 
 /* Charge n bytes against the pickle's budget. */
 static int spend(struct tp_pickle *k, uint64_t n) {
-  uint64_t cap = tp_limits_get()->max_bytes < PK_MAX_BYTES ? tp_limits_get()->max_bytes
-                                                           : PK_MAX_BYTES;
+  uint64_t cap =
+      tp_limits_get()->max_bytes < PK_MAX_BYTES ? tp_limits_get()->max_bytes : PK_MAX_BYTES;
   k->spent += n;
   return k->spent > cap ? -1 : 0;
 }
@@ -49,7 +49,8 @@ struct tp_pkobj *tp__pk_obj_new(struct tp_pickle *k, enum tp_pk_type t) {
 int tp__pk_add_item(struct tp_pickle *k, struct tp_pkobj *c, struct tp_pkobj *x) {
   if ((c->n == c->cap && spend(k, (c->cap ? c->cap : 4) * sizeof *c->v) < 0) ||
       tp__pk_grow((void **)&c->v, &c->cap, c->n, sizeof *c->v, PK_MAX_OBJS) < 0)
-    return tp_err(TP_ELIMIT, k->file, off(k), "pickle container too large or over the memory budget");
+    return tp_err(TP_ELIMIT, k->file, off(k),
+                  "pickle container too large or over the memory budget");
   c->v[c->n++] = x;
   return 0;
 }

@@ -20,8 +20,8 @@
 #define ST_MAX_HEADER (100u << 20)
 
 struct st_entry {
-  const char *name; /* points into the json object */
-  char dtype[16];   /* as written: "F32" */
+  const char *name;   /* points into the json object */
+  char dtype[16];     /* as written: "F32" */
   enum tp__kind kind; /* 0 when the dtype is not one we load */
   int ndim;
   uint64_t shape[TP_MAXDIM];
@@ -47,39 +47,40 @@ static int st_sniff(const unsigned char *h, size_t len) {
 }
 
 static enum tp__kind st_kind(const char *d) {
-  return !strcmp(d, "F16") ? TP__F16 : !strcmp(d, "BF16") ? TP__BF16
-         : !strcmp(d, "F32") ? TP__F32 : !strcmp(d, "F64") ? TP__F64 : 0;
+  return !strcmp(d, "F16")    ? TP__F16
+         : !strcmp(d, "BF16") ? TP__BF16
+         : !strcmp(d, "F32")  ? TP__F32
+         : !strcmp(d, "F64")  ? TP__F64
+                              : 0;
 }
 
 /* A JSON array of at most max non-negative integers into v. */
-static int st_uints(json_object *a, uint64_t *v, int max, int *n,
-                    const char *file, const char *name, const char *what) {
-  if (!json_object_is_type(a, json_type_array) ||
-      (int)json_object_array_length(a) > max)
+static int st_uints(json_object *a, uint64_t *v, int max, int *n, const char *file,
+                    const char *name, const char *what) {
+  if (!json_object_is_type(a, json_type_array) || (int)json_object_array_length(a) > max)
     return tp_err(TP_ECORRUPT, file, 8,
-                  "safetensors header: '%s' %s must be an array of at most %d integers",
-                  name, what, max);
+                  "safetensors header: '%s' %s must be an array of at most %d integers", name, what,
+                  max);
   *n = (int)json_object_array_length(a);
   for (int i = 0; i < *n; i++) {
     json_object *x = json_object_array_get_idx(a, (size_t)i);
     if (!json_object_is_type(x, json_type_int) || json_object_get_int64(x) < 0)
       return tp_err(TP_ECORRUPT, file, 8,
-                    "safetensors header: '%s' %s holds a non-integer or negative value",
-                    name, what);
+                    "safetensors header: '%s' %s holds a non-integer or negative value", name,
+                    what);
     v[i] = json_object_get_uint64(x);
   }
   return 0;
 }
 
 /* One tensor entry: dtype, shape and data_offsets, sizes checked. */
-static int st_entry(struct st_file *f, const char *name, json_object *o,
-                    struct st_entry *e, const char *file) {
+static int st_entry(struct st_file *f, const char *name, json_object *o, struct st_entry *e,
+                    const char *file) {
   json_object *dt, *sh, *off;
   uint64_t count = 1, bytes, offs[2];
   int n, rc;
   e->name = name;
-  if (!json_object_is_type(o, json_type_object) ||
-      !json_object_object_get_ex(o, "dtype", &dt) ||
+  if (!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, "dtype", &dt) ||
       !json_object_object_get_ex(o, "shape", &sh) ||
       !json_object_object_get_ex(o, "data_offsets", &off) ||
       !json_object_is_type(dt, json_type_string))
@@ -93,8 +94,9 @@ static int st_entry(struct st_file *f, const char *name, json_object *o,
   if (n != 2 || offs[0] > offs[1] || offs[1] > f->data_size)
     return tp_err(TP_ECORRUPT, file, 8,
                   "safetensors: '%s' data_offsets [%llu, %llu] are not inside the "
-                  "%llu-byte data section", name, (unsigned long long)offs[0],
-                  (unsigned long long)offs[1], (unsigned long long)f->data_size);
+                  "%llu-byte data section",
+                  name, (unsigned long long)offs[0], (unsigned long long)offs[1],
+                  (unsigned long long)f->data_size);
   e->begin = offs[0], e->end = offs[1];
   for (int i = 0; i < e->ndim; i++)
     if ((rc = tp_size_mul(count, e->shape[i], &count, file)) < 0)
@@ -106,8 +108,8 @@ static int st_entry(struct st_file *f, const char *name, json_object *o,
   if (bytes != e->end - e->begin)
     return tp_err(TP_ECORRUPT, file, 8,
                   "safetensors: '%s' has shape x dtype = %llu bytes but data_offsets "
-                  "span %llu", name, (unsigned long long)bytes,
-                  (unsigned long long)(e->end - e->begin));
+                  "span %llu",
+                  name, (unsigned long long)bytes, (unsigned long long)(e->end - e->begin));
   return 0;
 }
 
@@ -129,8 +131,8 @@ static int st_overlap(struct st_file *f, const char *file) {
   for (size_t i = 1; i < f->n && rc == 0; i++)
     if (s[i].begin < s[i - 1].end)
       rc = tp_err(TP_ECORRUPT, file, 8,
-                  "safetensors: tensors '%s' and '%s' overlap in the data section",
-                  s[i - 1].name, s[i].name);
+                  "safetensors: tensors '%s' and '%s' overlap in the data section", s[i - 1].name,
+                  s[i].name);
   free(s);
   return rc;
 }
@@ -200,8 +202,7 @@ static int st_list(const char *path, struct tp_tensor_list **out) {
   if (rc == 0 && !(l = tp__tensor_list_new("safetensors")))
     rc = tp_err(TP_ENOMEM, path, -1, "out of memory");
   for (size_t i = 0; rc == 0 && i < f.n; i++)
-    rc = tp_tensor_list_add(l, f.e[i].name,
-                            f.e[i].kind ? tp__kind_name(f.e[i].kind) : f.e[i].dtype,
+    rc = tp_tensor_list_add(l, f.e[i].name, f.e[i].kind ? tp__kind_name(f.e[i].kind) : f.e[i].dtype,
                             f.e[i].ndim, f.e[i].shape);
   st_close(&f);
   if (rc < 0)
@@ -223,8 +224,7 @@ static int st_find(struct st_file *f, const char *key, const char *path,
     return tp_err(TP_ENOMEM, path, -1, "out of memory");
   rc = 0;
   for (size_t i = 0; i < f->n && rc == 0; i++)
-    rc = tp_tensor_list_add(l, f->e[i].name, f->e[i].dtype, f->e[i].ndim,
-                            f->e[i].shape);
+    rc = tp_tensor_list_add(l, f->e[i].name, f->e[i].dtype, f->e[i].ndim, f->e[i].shape);
   if (rc == 0)
     rc = tp__tensor_key_error(path, key, l);
   tp_tensor_list_free(l);
@@ -241,8 +241,8 @@ static int st_load(const char *path, const char *key, struct tp_tensor **out) {
     rc = st_find(&f, key, path, &e);
   if (rc == 0 && !e->kind)
     rc = tp_err(TP_EUNSUPPORTED, path, -1,
-                "safetensors: '%s' has dtype %s (supported: F16, BF16, F32, F64)",
-                e->name, e->dtype);
+                "safetensors: '%s' has dtype %s (supported: F16, BF16, F32, F64)", e->name,
+                e->dtype);
   if (rc == 0) {
     r.base = f.data + e->begin;
     r.nelem = (e->end - e->begin) / tp__kind_size(e->kind);

@@ -16,17 +16,16 @@
    every element, and a large tensor goes on huge pages (tp_big_alloc): a 4096 x 768
    float32 table copied out of its file took 3080 page faults on calloc's 4 KiB pages;
    on huge pages its first load in a process takes 6.2 ms instead of 12.4 (medians of 12). */
-int tp__tensor_alloc(struct tp_tensor **out, const char *name, enum tp_dtype dt,
-                     int ndim, const uint64_t *shape, const char *file, int zero) {
+int tp__tensor_alloc(struct tp_tensor **out, const char *name, enum tp_dtype dt, int ndim,
+                     const uint64_t *shape, const char *file, int zero) {
   uint64_t count = 1, bytes;
   size_t esz = dt == TP_F64 ? sizeof(double) : sizeof(float);
   struct tp_tensor *t;
   int rc;
   *out = NULL;
   if (ndim < 0 || ndim > TP_MAXDIM)
-    return tp_err(TP_EUNSUPPORTED, file, -1,
-                  "tensor has %d dimensions, at most %d are supported", ndim,
-                  TP_MAXDIM);
+    return tp_err(TP_EUNSUPPORTED, file, -1, "tensor has %d dimensions, at most %d are supported",
+                  ndim, TP_MAXDIM);
   for (int i = 0; i < ndim; i++)
     if ((rc = tp_size_mul(count, shape[i], &count, file)) < 0)
       return rc;
@@ -34,8 +33,7 @@ int tp__tensor_alloc(struct tp_tensor **out, const char *name, enum tp_dtype dt,
     return tp_err(TP_ELIMIT, file, -1,
                   "tensor has %llu elements, over the limit of %llu "
                   "(raise it with TRAINPLOT_MAX_ELEMENTS)",
-                  (unsigned long long)count,
-                  (unsigned long long)tp_limits_get()->max_elements);
+                  (unsigned long long)count, (unsigned long long)tp_limits_get()->max_elements);
   if ((rc = tp_size_mul(count, esz, &bytes, file)) < 0 ||
       (rc = tp_size_check(bytes, file, "tensor")) < 0)
     return rc;
@@ -46,22 +44,20 @@ int tp__tensor_alloc(struct tp_tensor **out, const char *name, enum tp_dtype dt,
   t->data = zero ? calloc(count ? (size_t)count : 1, esz) : tp_big_alloc((size_t)bytes);
   if (!t->name || !t->data) {
     tp_tensor_free(t);
-    return tp_err(TP_ENOMEM, file, -1, "out of memory for %llu bytes",
-                  (unsigned long long)bytes);
+    return tp_err(TP_ENOMEM, file, -1, "out of memory for %llu bytes", (unsigned long long)bytes);
   }
   t->ndim = ndim;
   for (int i = 0; i < ndim; i++)
     t->shape[i] = shape[i];
   t->count = count;
   t->dtype = dt;
-  snprintf(t->src_dtype, sizeof t->src_dtype, "%s",
-           dt == TP_F64 ? "float64" : "float32");
+  snprintf(t->src_dtype, sizeof t->src_dtype, "%s", dt == TP_F64 ? "float64" : "float32");
   *out = t;
   return 0;
 }
 
-int tp_tensor_alloc(struct tp_tensor **out, const char *name, enum tp_dtype dt,
-                    int ndim, const uint64_t *shape, const char *file) {
+int tp_tensor_alloc(struct tp_tensor **out, const char *name, enum tp_dtype dt, int ndim,
+                    const uint64_t *shape, const char *file) {
   return tp__tensor_alloc(out, name, dt, ndim, shape, file, 1);
 }
 
@@ -99,13 +95,12 @@ void tp_tensor_list_free(struct tp_tensor_list *l) {
   free(l);
 }
 
-int tp_tensor_list_add(struct tp_tensor_list *l, const char *name,
-                       const char *dtype, int ndim, const uint64_t *shape) {
+int tp_tensor_list_add(struct tp_tensor_list *l, const char *name, const char *dtype, int ndim,
+                       const uint64_t *shape) {
   struct tp_tensor_info *it;
   if (ndim < 0 || ndim > TP_MAXDIM)
     return tp_err(TP_EUNSUPPORTED, NULL, -1,
-                  "tensor '%s' has %d dimensions, at most %d are supported",
-                  name, ndim, TP_MAXDIM);
+                  "tensor '%s' has %d dimensions, at most %d are supported", name, ndim, TP_MAXDIM);
   /* Capacity is implicit: 8, then doubling at each power of two. */
   if (l->n == 0 || (l->n >= 8 && (l->n & (l->n - 1)) == 0)) {
     size_t cap = l->n ? l->n * 2 : 8;
@@ -126,13 +121,12 @@ int tp_tensor_list_add(struct tp_tensor_list *l, const char *name,
   return 0;
 }
 
-int tp__tensor_key_error(const char *file, const char *key,
-                         const struct tp_tensor_list *l) {
+int tp__tensor_key_error(const char *file, const char *key, const struct tp_tensor_list *l) {
   char names[400] = "";
   size_t used = 0, shown = l->n < 5 ? l->n : 5;
   for (size_t i = 0; i < shown && used < sizeof names; i++)
-    used += (size_t)snprintf(names + used, sizeof names - used, "%s'%s'",
-                             i ? ", " : "", l->items[i].name);
+    used += (size_t)snprintf(names + used, sizeof names - used, "%s'%s'", i ? ", " : "",
+                             l->items[i].name);
   if (l->n == 0)
     return tp_err(TP_EEMPTY, file, -1, "file holds no tensors");
   if (key && *key)
@@ -140,7 +134,6 @@ int tp__tensor_key_error(const char *file, const char *key,
                   "tensor '%s' not found (%zu tensors; try 'trainplot posemb "
                   "list %s')",
                   key, l->n, file);
-  return tp_err(TP_EAMBIGUOUS, file, -1,
-                "file holds %zu tensors (%s%s); choose one with a key", l->n,
-                names, l->n > shown ? ", …" : "");
+  return tp_err(TP_EAMBIGUOUS, file, -1, "file holds %zu tensors (%s%s); choose one with a key",
+                l->n, names, l->n > shown ? ", …" : "");
 }

@@ -1,4 +1,5 @@
-/* Dense tensors, tensor lists and the tensor-file read entry points (npy, npz, safetensors, torch, text). */
+/* Dense tensors, tensor lists and the tensor-file read entry points (npy, npz, safetensors, torch,
+ * text). */
 #ifndef TP_TENSOR_H
 #define TP_TENSOR_H
 
@@ -11,8 +12,8 @@
 enum tp_dtype { TP_F32 = 1, TP_F64 = 2 };
 
 struct tp_tensor {
-  char *name;          /* key it was loaded under (malloc'ed), or the spec */
-  char src_dtype[16];  /* as stored: "float16", "bfloat16", "float32", "float64" */
+  char *name;         /* key it was loaded under (malloc'ed), or the spec */
+  char src_dtype[16]; /* as stored: "float16", "bfloat16", "float32", "float64" */
   int ndim;
   uint64_t shape[TP_MAXDIM];
   uint64_t count;      /* product of shape */
@@ -21,8 +22,8 @@ struct tp_tensor {
 };
 
 /* Allocate a tensor of the given shape (zero-filled); checks overflow and limits. */
-int tp_tensor_alloc(struct tp_tensor **out, const char *name, enum tp_dtype dt,
-                    int ndim, const uint64_t *shape, const char *file);
+int tp_tensor_alloc(struct tp_tensor **out, const char *name, enum tp_dtype dt, int ndim,
+                    const uint64_t *shape, const char *file);
 void tp_tensor_free(struct tp_tensor *t);
 /* Element i as double, whatever the dtype. */
 double tp_tensor_get(const struct tp_tensor *t, uint64_t i);
@@ -41,8 +42,8 @@ struct tp_tensor_list {
 };
 void tp_tensor_list_free(struct tp_tensor_list *l);
 /* Append a copy of name/dtype/shape; list grows as needed. */
-int tp_tensor_list_add(struct tp_tensor_list *l, const char *name,
-                       const char *dtype, int ndim, const uint64_t *shape);
+int tp_tensor_list_add(struct tp_tensor_list *l, const char *name, const char *dtype, int ndim,
+                       const uint64_t *shape);
 
 /* One row per tensor file format, driven by the generic loop in tp_tensor_read.c. */
 struct tp_tensor_reader {
@@ -66,8 +67,7 @@ int tp_tensor_detect(const char *path, const struct tp_tensor_reader **out);
 int tp_tensor_list_file(const char *path, struct tp_tensor_list **out);
 /* Load from a file or generator spec; key "" picks the only tensor, or for
    posemb the one positional table (see tp_posemb_pick_key). */
-int tp_tensor_load_file(const char *path, const char *key,
-                        struct tp_tensor **out);
+int tp_tensor_load_file(const char *path, const char *key, struct tp_tensor **out);
 
 /* A fresh empty list tagged with the reader name; NULL on allocation failure. The caller
    owns it (tp_tensor_list_free). */

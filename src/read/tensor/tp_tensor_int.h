@@ -1,4 +1,5 @@
-/* Internals the tensor readers share (tp__ prefix; not for callers): rows, allocation, key errors. */
+/* Internals the tensor readers share (tp__ prefix; not for callers): rows, allocation, key errors.
+ */
 #ifndef TP_TENSOR_INT_H
 #define TP_TENSOR_INT_H
 
@@ -19,8 +20,7 @@ extern const struct tp_tensor_reader tp_textmat_reader;
 int tp__tensor_alloc(struct tp_tensor **out, const char *name, enum tp_dtype dt, int ndim,
                      const uint64_t *shape, const char *file, int zero);
 /* Record TP_ENOKEY (key given) or TP_EAMBIGUOUS (key "") naming a few tensors of l. */
-int tp__tensor_key_error(const char *file, const char *key,
-                         const struct tp_tensor_list *l);
+int tp__tensor_key_error(const char *file, const char *key, const struct tp_tensor_list *l);
 /* tp_tensor_list_new under its old name, until the readers' bodies call that. */
 struct tp_tensor_list *tp__tensor_list_new(const char *format);
 

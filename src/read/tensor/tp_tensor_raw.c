@@ -8,15 +8,16 @@
 #include <string.h>
 
 #include "tp_error.h"
-#include "tp_limits.h"
 #include "tp_half.h"
+#include "tp_limits.h"
 #include "tp_tensor.h"
 #include "tp_tensor_int.h"
 #include "tp_tensor_raw.h"
 
 size_t tp__kind_size(enum tp__kind k) {
   switch (k) {
-  case TP__F16: case TP__BF16: return 2;
+  case TP__F16:
+  case TP__BF16: return 2;
   case TP__F32: return 4;
   case TP__F64: return 8;
   }
@@ -33,8 +34,7 @@ const char *tp__kind_name(enum tp__kind k) {
   return "unknown";
 }
 
-void tp__strides_contig(struct tp__raw *r, int ndim, const uint64_t *shape,
-                        int fortran) {
+void tp__strides_contig(struct tp__raw *r, int ndim, const uint64_t *shape, int fortran) {
   uint64_t s = 1;
   for (int j = 0; j < ndim; j++) {
     int i = fortran ? j : ndim - 1 - j;
@@ -44,16 +44,14 @@ void tp__strides_contig(struct tp__raw *r, int ndim, const uint64_t *shape,
 }
 
 /* The highest element index the view touches must lie inside the storage. */
-static int check_bounds(int ndim, const uint64_t *shape, uint64_t count,
-                        const struct tp__raw *r, const char *file) {
+static int check_bounds(int ndim, const uint64_t *shape, uint64_t count, const struct tp__raw *r,
+                        const char *file) {
   uint64_t last = r->offset, term;
   if (count == 0)
     return 0;
   for (int i = 0; i < ndim; i++) {
-    if (tp_size_mul(shape[i] - 1, r->stride[i], &term, file) < 0 ||
-        last + term < last)
-      return tp_err(TP_ECORRUPT, file, -1,
-                    "tensor view (offset and strides) overflows 64 bits");
+    if (tp_size_mul(shape[i] - 1, r->stride[i], &term, file) < 0 || last + term < last)
+      return tp_err(TP_ECORRUPT, file, -1, "tensor view (offset and strides) overflows 64 bits");
     last += term;
   }
   if (last >= r->nelem)
@@ -93,11 +91,11 @@ static inline double load_elem(const struct tp__raw *r, uint64_t e, size_t isz, 
 
 /* n elements from storage index pos with step `step` into t at element i. The
    common case (contiguous row, native order, same width) is one memcpy. */
-static void copy_run(struct tp_tensor *t, uint64_t i, const struct tp__raw *r,
-                     uint64_t pos, uint64_t step, uint64_t n, int swap) {
+static void copy_run(struct tp_tensor *t, uint64_t i, const struct tp__raw *r, uint64_t pos,
+                     uint64_t step, uint64_t n, int swap) {
   size_t isz = tp__kind_size(r->kind);
-  int same = (t->dtype == TP_F32 && r->kind == TP__F32) ||
-             (t->dtype == TP_F64 && r->kind == TP__F64);
+  int same =
+      (t->dtype == TP_F32 && r->kind == TP__F32) || (t->dtype == TP_F64 && r->kind == TP__F64);
   if (same && !swap && step == 1) {
     memcpy((char *)t->data + i * isz, r->base + pos * isz, (size_t)n * isz);
     return;
@@ -131,9 +129,8 @@ static void copy_strided(struct tp_tensor *t, const struct tp__raw *r) {
   }
 }
 
-int tp__tensor_from_raw(struct tp_tensor **out, const char *name, int ndim,
-                        const uint64_t *shape, const struct tp__raw *r,
-                        const char *file) {
+int tp__tensor_from_raw(struct tp_tensor **out, const char *name, int ndim, const uint64_t *shape,
+                        const struct tp__raw *r, const char *file) {
   enum tp_dtype dt = r->kind == TP__F64 ? TP_F64 : TP_F32;
   struct tp_tensor *t;
   int rc;

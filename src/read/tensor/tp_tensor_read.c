@@ -17,12 +17,8 @@
    then torch) decide between themselves by entry names, and the text matrix accepts
    anything printable, so it comes last. */
 static const struct tp_tensor_reader *const readers[] = {
-    &tp_gen_reader,
-    &tp_npy_reader,
-    &tp_safetensors_reader,
-    &tp_npz_reader,
-    &tp_torch_reader,
-    &tp_textmat_reader,
+    &tp_gen_reader, &tp_npy_reader,   &tp_safetensors_reader,
+    &tp_npz_reader, &tp_torch_reader, &tp_textmat_reader,
 };
 #define NREADERS (sizeof readers / sizeof readers[0])
 
@@ -73,8 +69,7 @@ int tp_tensor_list_file(const char *path, struct tp_tensor_list **out) {
   return rc;
 }
 
-int tp_tensor_load_file(const char *path, const char *key,
-                        struct tp_tensor **out) {
+int tp_tensor_load_file(const char *path, const char *key, struct tp_tensor **out) {
   const struct tp_tensor_reader *r;
   unsigned faults;
   int rc;

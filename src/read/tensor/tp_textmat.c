@@ -1,9 +1,9 @@
 /* Text matrix reader: rows of numbers split by whitespace or commas, with # comments. */
 #include "config.h"
 
+#include <ctype.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,8 +48,7 @@ static int acc_push(struct acc *a, double x, const char *path, long line) {
     if (tp_size_mul(cap, sizeof *v, &bytes, path) < 0 ||
         tp_size_check(bytes, path, "text matrix") < 0 ||
         cap > tp_limits_get()->max_elements * 2 + 256)
-      return tp_err_line(TP_ELIMIT, path, line,
-                         "text matrix is larger than the limits allow");
+      return tp_err_line(TP_ELIMIT, path, line, "text matrix is larger than the limits allow");
     if (!(v = realloc(a->v, (size_t)bytes)))
       return tp_err_line(TP_ENOMEM, path, line, "out of memory");
     a->v = v;
@@ -72,13 +71,11 @@ static int parse_line(struct acc *a, const char *s, const char *path, long line)
     if (!*s)
       break;
     if (commas > (cols ? 1 : 0))
-      return tp_err_line(TP_ECORRUPT, path, line,
-                         "empty field between commas in column %llu",
+      return tp_err_line(TP_ECORRUPT, path, line, "empty field between commas in column %llu",
                          (unsigned long long)cols + 1);
     x = tp_parse_double(s, le, &end);
     if (end == s || (*end && !strchr(" \t\r,", *end)))
-      return tp_err_line(TP_ECORRUPT, path, line,
-                         "expected a number in column %llu, found '%.20s'",
+      return tp_err_line(TP_ECORRUPT, path, line, "expected a number in column %llu, found '%.20s'",
                          (unsigned long long)cols + 1, s);
     if ((rc = acc_push(a, x, path, line)) < 0)
       return rc;
@@ -154,8 +151,7 @@ static int textmat_list(const char *path, struct tp_tensor_list **out) {
   return 0;
 }
 
-static int textmat_load(const char *path, const char *key,
-                        struct tp_tensor **out) {
+static int textmat_load(const char *path, const char *key, struct tp_tensor **out) {
   struct acc a = {0};
   struct tp__raw r = {0};
   uint64_t shape[2];

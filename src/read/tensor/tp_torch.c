@@ -128,8 +128,7 @@ static size_t longest_prefix(struct resolver *r, const struct tp_pkobj *o, const
   for (size_t i = 0; i + 1 < o->n; i += 2) {
     const char *k = key_text(o->v[i], buf, sizeof buf);
     size_t kl = k ? strlen(k) : 0;
-    if (k && kl > best && kl < limit && !strncmp(key, k, kl) &&
-        (key[kl] == '\0' || key[kl] == '.'))
+    if (k && kl > best && kl < limit && !strncmp(key, k, kl) && (key[kl] == '\0' || key[kl] == '.'))
       best = kl, *child = o->v[i + 1];
   }
   return best;

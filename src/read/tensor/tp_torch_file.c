@@ -1,4 +1,5 @@
-/* torch.save files: the zip and legacy layouts, the storage index, and tensors or series read from it. */
+/* torch.save files: the zip and legacy layouts, the storage index, and tensors or series read from
+ * it. */
 #include "config.h"
 
 #include <stddef.h>
@@ -29,8 +30,8 @@ struct tp__torch_slot {
   const struct tp_pkobj *first; /* the first storage object with this key */
   size_t order;                 /* its index among the pickle's objects */
   const unsigned char *data;
-  uint64_t numel;               /* legacy: elements the file stores */
-  unsigned char *buf;           /* zip: the entry, freed at close */
+  uint64_t numel;     /* legacy: elements the file stores */
+  unsigned char *buf; /* zip: the entry, freed at close */
   size_t len;
   int have;
 };
@@ -90,13 +91,14 @@ static int open_zip(struct tp__torch_file *f) {
     }
   }
   if (i == n)
-    return tp_err(TP_ECORRUPT, f->path, -1, "zip file has no data.pkl: not a torch.save checkpoint");
+    return tp_err(TP_ECORRUPT, f->path, -1,
+                  "zip file has no data.pkl: not a torch.save checkpoint");
   snprintf(name, sizeof name, "%sbyteorder", f->prefix);
   if (tp__zip_find(f->z, name, &bo) == 0 &&
       (rc = tp__zip_head(f->z, bo, order, sizeof order, &got)) == 0)
     f->big_endian = got == 3 && !memcmp(order, "big", 3);
-  if (rc < 0 || (rc = tp__zip_size(f->z, i, &size)) < 0 ||
-      (rc = charge(f, size, "data.pkl")) < 0 || (rc = tp__zip_read(f->z, i, &pkl, &len)) < 0)
+  if (rc < 0 || (rc = tp__zip_size(f->z, i, &size)) < 0 || (rc = charge(f, size, "data.pkl")) < 0 ||
+      (rc = tp__zip_read(f->z, i, &pkl, &len)) < 0)
     return rc;
   rc = tp_pickle_load(pkl, len, f->path, -1, &f->pk[3], &f->root, &used);
   free(pkl);
@@ -144,7 +146,8 @@ static struct tp__torch_slot *find_slot(struct tp__torch_file *f, const char *ke
 static int legacy_storages(struct tp__torch_file *f, const struct tp_pkobj *keys, size_t pos) {
   int rc;
   if (keys->type != TP_PK_LIST)
-    return tp_err(TP_ECORRUPT, f->path, (long long)pos, "legacy torch file: storage keys are not a list");
+    return tp_err(TP_ECORRUPT, f->path, (long long)pos,
+                  "legacy torch file: storage keys are not a list");
   if ((rc = index_storages(f)) < 0)
     return rc;
   for (size_t i = 0; i < keys->n; i++) {
@@ -178,15 +181,14 @@ static int open_legacy(struct tp__torch_file *f) {
   size_t pos = 0, used;
   int rc = tp_map_open(f->path, &f->m);
   for (int i = 0; rc == 0 && i < 5; i++, pos += used)
-    if ((rc = tp_pickle_load(f->m.data + pos, f->m.size - pos, f->path, (long long)pos,
-                             &f->pk[i], &obj[i], &used)) == 0)
+    if ((rc = tp_pickle_load(f->m.data + pos, f->m.size - pos, f->path, (long long)pos, &f->pk[i],
+                             &obj[i], &used)) == 0)
       rc = charge(f, tp_pickle_bytes(f->pk[i]), "the pickle's objects");
   if (rc < 0)
     return rc;
   if (obj[1]->type != TP_PK_INT || obj[1]->i != LEGACY_PROTOCOL)
-    return tp_err(TP_EUNSUPPORTED, f->path, -1,
-                  "legacy torch file has protocol %lld, expected %d", (long long)obj[1]->i,
-                  LEGACY_PROTOCOL);
+    return tp_err(TP_EUNSUPPORTED, f->path, -1, "legacy torch file has protocol %lld, expected %d",
+                  (long long)obj[1]->i, LEGACY_PROTOCOL);
   {
     const struct tp_pkobj *le = tp_pickle_dict_get(obj[2], "little_endian");
     f->big_endian = le && le->type == TP_PK_BOOL && le->i == 0;
@@ -216,8 +218,7 @@ static int read_entry(struct tp__torch_file *f, struct tp__torch_slot *sl) {
   snprintf(name, sizeof name, "%sdata/%s", f->prefix, sl->key);
   if (tp__zip_find(f->z, name, &idx) < 0)
     return tp_err(TP_ECORRUPT, f->path, -1, "torch zip lacks storage entry '%s'", name);
-  if ((rc = tp__zip_size(f->z, idx, &size)) < 0 ||
-      (rc = charge(f, size, "storage entry")) < 0 ||
+  if ((rc = tp__zip_size(f->z, idx, &size)) < 0 || (rc = charge(f, size, "storage entry")) < 0 ||
       (rc = tp__zip_read(f->z, idx, &sl->buf, &sl->len)) < 0)
     return rc;
   sl->data = sl->buf, sl->have = 1;
@@ -241,8 +242,8 @@ static int storage_bytes(struct tp__torch_file *f, const struct tp_pkobj *s,
     return rc;
   if (s->numel > sl->len / s->elsize)
     return tp_err(TP_ECORRUPT, f->path, -1,
-                  "torch storage '%s' claims %llu elements but its entry holds %zu bytes",
-                  s->s, (unsigned long long)s->numel, sl->len);
+                  "torch storage '%s' claims %llu elements but its entry holds %zu bytes", s->s,
+                  (unsigned long long)s->numel, sl->len);
   *base = sl->data, *nelem = s->numel;
   return 0;
 }
@@ -267,8 +268,8 @@ int tp__torch_tensor(struct tp__torch_file *f, const struct tp_pkobj *t, const c
   int rc;
   if (!s->kind)
     return tp_err(TP_EUNSUPPORTED, f->path, -1,
-                  "tensor '%s' has dtype %s (supported: float16, bfloat16, float32, float64)",
-                  name, s->dtype);
+                  "tensor '%s' has dtype %s (supported: float16, bfloat16, float32, float64)", name,
+                  s->dtype);
   if ((rc = storage_bytes(f, s, &r.base, &r.nelem)) < 0 ||
       (rc = charge(f, tensor_bytes(t, s->kind), "tensor")) < 0)
     return rc;

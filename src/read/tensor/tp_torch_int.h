@@ -13,15 +13,15 @@ struct tp__torch_slot; /* one storage key and its bytes (tp_torch_file.c) */
 
 struct tp__torch_file {
   const char *path;
-  struct tp__zip *z;       /* zip format */
-  char prefix[512];        /* "archive/" */
+  struct tp__zip *z; /* zip format */
+  char prefix[512];  /* "archive/" */
   int big_endian;
   struct tp_map m;         /* legacy format */
   struct tp_pickle *pk[5]; /* legacy: magic, protocol, sys_info, main, keys */
   struct tp_pkobj *root;
   struct tp__torch_slot *slots; /* sorted by key, one per distinct key */
   size_t nslots;
-  uint64_t spent;          /* bytes this file made the reader allocate so far */
+  uint64_t spent; /* bytes this file made the reader allocate so far */
 };
 
 /* 1 when head looks like a torch.save file (legacy magic, or a zip naming data.pkl). */

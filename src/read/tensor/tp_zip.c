@@ -39,8 +39,7 @@ int tp__zip_open(const char *path, struct tp__zip **out) {
   if (src && !(zz->z = zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &err)))
     zip_source_free(src);
   if (!zz->z) {
-    rc = tp_err(TP_ECORRUPT, path, -1, "not a readable zip archive: %s",
-                zip_error_strerror(&err));
+    rc = tp_err(TP_ECORRUPT, path, -1, "not a readable zip archive: %s", zip_error_strerror(&err));
     zip_error_fini(&err);
     tp__zip_close(zz);
     return rc;
@@ -80,21 +79,21 @@ int tp__zip_size(struct tp__zip *z, uint64_t i, uint64_t *size) {
   zip_stat_t st;
   zip_stat_init(&st);
   if (zip_stat_index(z->z, i, 0, &st) < 0 || !(st.valid & ZIP_STAT_SIZE))
-    return tp_err(TP_ECORRUPT, z->path, -1, "zip entry %llu has no size: %s",
-                  (unsigned long long)i, zip_strerror(z->z));
+    return tp_err(TP_ECORRUPT, z->path, -1, "zip entry %llu has no size: %s", (unsigned long long)i,
+                  zip_strerror(z->z));
   *size = st.size;
   return 0;
 }
 
 /* Read exactly want bytes (or to the end when short is allowed) from f. */
-static int read_some(struct tp__zip *z, zip_file_t *f, unsigned char *buf,
-                     size_t want, size_t *got, const char *name) {
+static int read_some(struct tp__zip *z, zip_file_t *f, unsigned char *buf, size_t want, size_t *got,
+                     const char *name) {
   *got = 0;
   while (*got < want) {
     zip_int64_t r = zip_fread(f, buf + *got, want - *got);
     if (r < 0)
-      return tp_err(TP_ECORRUPT, z->path, -1, "zip entry '%s' is damaged: %s",
-                    name, zip_file_strerror(f));
+      return tp_err(TP_ECORRUPT, z->path, -1, "zip entry '%s' is damaged: %s", name,
+                    zip_file_strerror(f));
     if (r == 0)
       break;
     *got += (size_t)r;
@@ -102,21 +101,19 @@ static int read_some(struct tp__zip *z, zip_file_t *f, unsigned char *buf,
   return 0;
 }
 
-int tp__zip_head(struct tp__zip *z, uint64_t i, unsigned char *buf, size_t n,
-                 size_t *got) {
+int tp__zip_head(struct tp__zip *z, uint64_t i, unsigned char *buf, size_t n, size_t *got) {
   const char *name = tp__zip_name(z, i);
   zip_file_t *f = zip_fopen_index(z->z, i, 0);
   int rc;
   if (!f)
-    return tp_err(TP_ECORRUPT, z->path, -1, "cannot open zip entry '%s': %s",
-                  name ? name : "?", zip_strerror(z->z));
+    return tp_err(TP_ECORRUPT, z->path, -1, "cannot open zip entry '%s': %s", name ? name : "?",
+                  zip_strerror(z->z));
   rc = read_some(z, f, buf, n, got, name ? name : "?");
   zip_fclose(f);
   return rc;
 }
 
-int tp__zip_read(struct tp__zip *z, uint64_t i, unsigned char **buf,
-                 size_t *len) {
+int tp__zip_read(struct tp__zip *z, uint64_t i, unsigned char **buf, size_t *len) {
   const char *name = tp__zip_name(z, i);
   uint64_t size;
   unsigned char extra;
@@ -124,19 +121,16 @@ int tp__zip_read(struct tp__zip *z, uint64_t i, unsigned char **buf,
   zip_file_t *f;
   int rc;
   *buf = NULL;
-  if ((rc = tp__zip_size(z, i, &size)) < 0 ||
-      (rc = tp_size_check(size, z->path, "zip entry")) < 0)
+  if ((rc = tp__zip_size(z, i, &size)) < 0 || (rc = tp_size_check(size, z->path, "zip entry")) < 0)
     return rc;
   if (!(f = zip_fopen_index(z->z, i, 0)))
-    return tp_err(TP_ECORRUPT, z->path, -1, "cannot open zip entry '%s': %s",
-                  name ? name : "?", zip_strerror(z->z));
+    return tp_err(TP_ECORRUPT, z->path, -1, "cannot open zip entry '%s': %s", name ? name : "?",
+                  zip_strerror(z->z));
   if (!(*buf = malloc(size ? (size_t)size : 1)))
     rc = tp_err(TP_ENOMEM, z->path, -1, "out of memory");
   else if ((rc = read_some(z, f, *buf, (size_t)size, &got, name)) == 0 &&
-           (rc = read_some(z, f, &extra, 1, &more, name)) == 0 &&
-           (got != size || more))
-    rc = tp_err(TP_ECORRUPT, z->path, -1,
-                "zip entry '%s' declares %llu bytes but holds %s", name,
+           (rc = read_some(z, f, &extra, 1, &more, name)) == 0 && (got != size || more))
+    rc = tp_err(TP_ECORRUPT, z->path, -1, "zip entry '%s' declares %llu bytes but holds %s", name,
                 (unsigned long long)size, more ? "more" : "fewer");
   zip_fclose(f);
   if (rc < 0) {
