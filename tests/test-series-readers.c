@@ -240,19 +240,18 @@ static void step_range(void) {
   "2023-06-13 17:31:09 | INFO | fairseq.trainer | NOTE: overflow detected, setting loss scale " \
   "to: 64.0\n"
 
-static const char
-    fairseq_kv[] = "2023-06-13 17:29:37 | INFO | fairseq_cli.train | model printout follows\n"
-                   "Namespace(a=1, clip_gnorm=3, lr=[0.1], seed=1)\n" FS_LINE(
-                       1, "loss=3.1, nll_loss=2.0, num_updates=100, gnorm=1.5, clip=0")
-                       NOTE
-                           FS_LINE(2, "loss=3.0, nll_loss=2.1, num_updates=200, gnorm=oops, clip=0")
-                               FS_LINE(3, "loss=2.9, nll_loss=2.2, num_updates=300, gnorm=2.5, "
-                                          "clip=0") "2023-06-13 17:32:53 | INFO | train | epoch "
-                                                    "001 | loss 3.0 | num_updates 300 | gnorm 2.0 "
-                                                    "| clip 0\n"
-                                                    "2023-06-13 17:32:41 | INFO | valid | epoch "
-                                                    "001 | valid on 'valid' subset | loss 3.5 | "
-                                                    "num_updates 300\n" NOTE;
+static const char fairseq_kv[] =
+    "2023-06-13 17:29:37 | INFO | fairseq_cli.train | model printout follows\n"
+    "Namespace(a=1, clip_gnorm=3, lr=[0.1], seed=1)\n" FS_LINE(
+        1, "loss=3.1, nll_loss=2.0, num_updates=100, gnorm=1.5, clip=0")
+        NOTE FS_LINE(2, "loss=3.0, nll_loss=2.1, num_updates=200, gnorm=oops, clip=0")
+            FS_LINE(3, "loss=2.9, nll_loss=2.2, num_updates=300, gnorm=2.5, "
+                       "clip=0") "2023-06-13 17:32:53 | INFO | train | epoch "
+                                 "001 | loss 3.0 | num_updates 300 | gnorm 2.0 "
+                                 "| clip 0\n"
+                                 "2023-06-13 17:32:41 | INFO | valid | epoch "
+                                 "001 | valid on 'valid' subset | loss 3.5 | "
+                                 "num_updates 300\n" NOTE;
 
 static const char fairseq_hydra[] =
     "[2022-04-08 18:40:00,000][fairseq_cli.train][INFO] - task: audio_pretraining\n"

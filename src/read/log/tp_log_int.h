@@ -17,8 +17,8 @@ extern const struct tp_series_reader tp_megatron_reader;
 extern const struct tp_series_reader tp_plain_reader;
 extern const struct tp_series_reader tp_tfevents_reader;
 
-#define TP__SNIFF_BYTES 262144 /* head given to sniffers: past model printouts and job preambles \
-                                */
+/* The head given to sniffers: enough to get past model printouts and job preambles. */
+#define TP__SNIFF_BYTES 262144
 
 /* First occurrence of needle[0..m) in [h, end), or NULL; SSE2 where available. */
 const char *tp__find(const char *h, const char *end, const char *needle, size_t m);
