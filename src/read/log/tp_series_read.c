@@ -2,6 +2,7 @@
 #include <config.h>
 #include <stddef.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "tp_error.h"
@@ -40,11 +41,16 @@ static int detect(const char *path, const struct tp_series_reader **out) {
     }
   }
   free(head);
-  if (!*out)
-    return tp_err(TP_EFORMAT, path, 0,
-                  got ? "not a training log trainplot knows (fairseq, megatron, hf "
-                        "trainer_state, jsonl, tfevents, npy/pt, csv, plain)"
-                      : "empty file");
+  if (!*out && !got)
+    return tp_err(TP_EFORMAT, path, 0, "empty file");
+  if (!*out) {
+    char names[256];
+    size_t used = 0;
+    for (i = 0; i < sizeof readers / sizeof readers[0] && used < sizeof names; i++)
+      used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
+                               readers[i]->name);
+    return tp_err(TP_EFORMAT, path, 0, "not a training log trainplot knows (%s)", names);
+  }
   return 0;
 }
 

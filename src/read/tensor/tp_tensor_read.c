@@ -1,7 +1,8 @@
 /* The table of tensor-file readers, content detection and the list/load entry points. */
-#include <stddef.h>
-
 #include "config.h"
+
+#include <stddef.h>
+#include <stdio.h>
 
 #include "tp_error.h"
 #include "tp_limits.h"
@@ -39,9 +40,15 @@ int tp_tensor_detect(const char *path, const struct tp_tensor_reader **out) {
       *out = readers[i];
       return 0;
     }
-  return tp_err(TP_EFORMAT, path, -1,
-                "unrecognised format (expected .npy, .npz, .safetensors, "
-                "torch.save .pt or a text matrix)");
+  {
+    char names[256];
+    size_t used = 0;
+    for (size_t i = 0; i < NREADERS && used < sizeof names; i++)
+      if (readers[i]->sniff)
+        used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "",
+                                 readers[i]->name);
+    return tp_err(TP_EFORMAT, path, -1, "unrecognised format (expected one of: %s)", names);
+  }
 }
 
 /* The limits, then the reader for path; *faults is the mapping fault count before it. */
