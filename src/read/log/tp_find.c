@@ -11,7 +11,8 @@
 #include <emmintrin.h>
 
 /* Candidate positions where both the first and the last needle byte match, 16 at a time
-   (W. Muła's "SIMD-friendly" substring search); glibc's memmem is ~1 GB/s on logs. */
+   (W. Muła's "SIMD-friendly" substring search); glibc's memmem is slower on logs
+   (bench/MEASUREMENTS.md). */
 static const char *find_sse2(const char **hp, const char *end, const char *nd, size_t m) {
   const char *h = *hp;
   const __m128i first = _mm_set1_epi8(nd[0]), last = _mm_set1_epi8(nd[m - 1]);

@@ -3,8 +3,8 @@
    norms survive. Entries without the key (eval entries, the final summary) are not records;
    an entry whose key holds a non-number is malformed, reported by its 1-based entry index.
 
-   The document is not loaded as one json-c tree: that took about 1.5 KB per entry (1.5 GB
-   for a 166 MB file of 10^6 entries). A structural pass finds the log_history array and
+   The document is not loaded as one json-c tree: that takes memory many times the file's
+   size (bench/MEASUREMENTS.md). A structural pass finds the log_history array and
    the byte range of each entry (strings and nesting respected, depth bounded); json-c then
    parses one entry at a time, and each tree is freed before the next. Memory is the
    series plus one entry. The members around log_history are checked for structure only. */

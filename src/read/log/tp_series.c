@@ -52,8 +52,8 @@ static int next_cap(size_t cap, size_t *out) {
   return 0;
 }
 
-/* Ask for transparent huge pages on a big array: a 10^7-point log otherwise spends a
-   fifth of its time in 4 KiB page faults. Advisory; failure changes nothing. */
+/* Ask for transparent huge pages on a big array: a long log otherwise spends much of its
+   time in 4 KiB page faults (bench/MEASUREMENTS.md). Advisory; failure changes nothing. */
 static void huge_pages(void *p, size_t bytes) {
 #ifdef MADV_HUGEPAGE
   const uintptr_t huge = (uintptr_t)2 << 20;

@@ -13,9 +13,8 @@
 #include "tp_tensor_int.h"
 
 /* zero: calloc, for callers that write only some elements. Otherwise the caller fills
-   every element, and a large tensor goes on huge pages (tp_big_alloc): a 4096 x 768
-   float32 table copied out of its file took 3080 page faults on calloc's 4 KiB pages;
-   on huge pages its first load in a process takes 6.2 ms instead of 12.4 (medians of 12). */
+   every element, and a large tensor goes on huge pages (tp_big_alloc): calloc's 4 KiB
+   pages made the first load of a table mostly page faults (bench/MEASUREMENTS.md). */
 int tp__tensor_alloc(struct tp_tensor **out, const char *name, enum tp_dtype dt, int ndim,
                      const uint64_t *shape, const char *file, int zero) {
   uint64_t count = 1, bytes;
